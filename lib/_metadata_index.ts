@@ -1,21 +1,23 @@
 // The in-memory index built once at open, so that lookups never copy a
-// whole column again.
-import type pl from "nodejs-polars";
+// whole column again. Numeric columns come out of Polars as typed arrays
+// (one copy each); the columns only `get` needs (score, boxes) are read on
+// first use.
+import pl from "nodejs-polars";
 import type { MaskInfo } from "./mask.ts";
 
 const EMPTY: readonly number[] = Object.freeze([]);
 
-/** Column values as plain arrays, plus image -> CSV rows and mask row -> CSV row. */
+/** Column values as arrays, plus image -> CSV rows and mask row -> CSV row. */
 export class MetadataIndex {
-  readonly imageName: string[];
-  readonly noun: string[];
-  readonly instance: number[];
-  readonly score: number[];
-  readonly localized: number[];
-  readonly maskRow: number[];
-  readonly #box: (number | null)[][];
+  readonly noun: (string | null)[];
+  readonly instance: Int32Array;
+  readonly localized: Int8Array;
+  readonly maskRow: Int32Array;
+  readonly #frame: pl.DataFrame;
+  readonly #imageName: (string | null)[];
   readonly #rowsByImage = new Map<string, number[]>();
   readonly #csvRowByMask: Int32Array;
+  #details: { score: Float64Array; box: Float64Array[] } | undefined;
 
   constructor(
     frame: pl.DataFrame,
@@ -23,26 +25,30 @@ export class MetadataIndex {
     csvPath: string,
     h5Path: string,
   ) {
-    const col = <T>(name: string) => frame.getColumn(name).toArray() as T[];
-    this.imageName = col<string>("image_name");
-    this.noun = col<string>("noun");
-    this.instance = col<number | bigint>("instance_id").map(Number);
-    this.score = col<number>("score");
-    this.localized = col<number | bigint | null>("localized").map((
-      v,
-    ) => (v === null ? 0 : Number(v)));
-    this.#box = ["box_x0", "box_y0", "box_x1", "box_y1"].map((c) =>
-      col<number | null>(c)
-    );
-    const maskRows = col<number | bigint | null>("mask_row");
-    this.maskRow = new Array(maskRows.length);
+    this.#frame = frame;
+    const maskRowColumn = frame.getColumn("mask_row");
+    if (maskRowColumn.nullCount() > 0) {
+      const r = maskRowColumn.isNull().toArray().indexOf(true);
+      throw new TypeError(
+        `${csvPath}: mask_row is empty on data row ${
+          r + 1
+        }; every row needs its HDF5 row: download the CSV again.`,
+      );
+    }
+    const maskRows = maskRowColumn.toTypedArray() as BigInt64Array;
+    this.#imageName = frame.getColumn("image_name")
+      .toArray() as (string | null)[];
+    this.noun = frame.getColumn("noun").toArray() as (string | null)[];
+    this.instance = numeric(frame, "instance_id", pl.Int32, -1) as Int32Array;
+    this.localized = numeric(frame, "localized", pl.Int8, 0) as Int8Array;
+    this.maskRow = new Int32Array(maskRows.length);
     this.#csvRowByMask = new Int32Array(maskCount).fill(-1);
+    const rowsByImage = this.#rowsByImage;
     for (let r = 0; r < maskRows.length; r++) {
-      const v = maskRows[r];
-      const m = v === null ? NaN : Number(v);
-      if (!Number.isInteger(m) || m < 0 || m >= maskCount) {
+      const m = maskRows[r];
+      if (m < 0n || m >= BigInt(maskCount)) {
         throw new RangeError(
-          `${csvPath}: mask_row ${v} on data row ${
+          `${csvPath}: mask_row ${m} on data row ${
             r + 1
           } is outside ${h5Path}, which holds rows 0 to ` +
             `${
@@ -50,12 +56,13 @@ export class MetadataIndex {
             }; the CSV and the HDF5 file do not belong together: download both again.`,
         );
       }
-      this.maskRow[r] = m;
-      if (this.#csvRowByMask[m] < 0) this.#csvRowByMask[m] = r;
-      const image = this.imageName[r];
-      const rows = this.#rowsByImage.get(image);
+      const row = Number(m);
+      this.maskRow[r] = row;
+      if (this.#csvRowByMask[row] < 0) this.#csvRowByMask[row] = r;
+      const image = this.#imageName[r] ?? "";
+      const rows = rowsByImage.get(image);
       if (rows) rows.push(r);
-      else this.#rowsByImage.set(image, [r]);
+      else rowsByImage.set(image, [r]);
     }
   }
 
@@ -79,18 +86,34 @@ export class MetadataIndex {
   }
 
   info(r: number): MaskInfo {
-    const [x0, y0, x1, y1] = this.#box.map((c) => c[r]);
-    const box: MaskInfo["box"] =
-      x0 === null || y0 === null || x1 === null || y1 === null
-        ? null
-        : [x0, y0, x1, y1];
+    this.#details ??= {
+      score: numeric(this.#frame, "score", pl.Float64, NaN) as Float64Array,
+      box: ["box_x0", "box_y0", "box_x1", "box_y1"].map((c) =>
+        numeric(this.#frame, c, pl.Float64, NaN) as Float64Array
+      ),
+    };
+    const [x0, y0, x1, y1] = this.#details.box.map((c) => c[r]);
+    const box: MaskInfo["box"] = [x0, y0, x1, y1].some(Number.isNaN)
+      ? null
+      : [x0, y0, x1, y1];
     return {
-      imageName: this.imageName[r],
-      noun: this.noun[r],
+      imageName: this.#imageName[r] ?? "",
+      noun: this.noun[r] ?? "",
       instance: this.instance[r],
-      score: this.score[r],
+      score: this.#details.score[r],
       box,
       localized: this.localized[r] === 1,
     };
   }
+}
+
+/** A numeric column as a typed array, nulls replaced by `fill`. */
+function numeric(
+  frame: pl.DataFrame,
+  name: string,
+  dtype: pl.DataType,
+  fill: number,
+): Int32Array | Int8Array | Float64Array {
+  return frame.select(pl.col(name).cast(dtype).fillNull(pl.lit(fill)))
+    .getColumn(name).toTypedArray() as Int32Array | Int8Array | Float64Array;
 }

@@ -256,7 +256,7 @@ export class Segmentations implements Disposable {
     const seen = new Set<string>();
     for (const r of index.rowsOf(imageName)) {
       if (localizedOnly && index.localized[r] !== 1) continue;
-      seen.add(index.noun[r]);
+      seen.add(index.noun[r] ?? "");
     }
     return [...seen];
   }
