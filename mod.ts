@@ -23,6 +23,7 @@
 
 export { default as pl } from "nodejs-polars";
 export * from "./lib/config.ts";
+export * from "./lib/download.ts";
 export * from "./lib/mask.ts";
 export * from "./lib/metadata.ts";
 export * from "./lib/paths.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 /** Environment variable that names the data directory; it wins over the config file. */
 export const DATA_DIR_ENV = "LAION_FMRI_DATA_DIR";
@@ -80,7 +80,7 @@ export function datasetInitialize(path: string): string {
   }
   const file = configPath();
   Deno.mkdirSync(dirname(file), { recursive: true });
-  const absolute = path.startsWith("/") ? path : join(Deno.cwd(), path);
+  const absolute = resolve(path);
   Deno.writeTextFileSync(
     file,
     JSON.stringify({ data_dir: absolute }, null, 2) + "\n",
