@@ -2,6 +2,7 @@
 // HDF5 errors stay here; callers get plain values and errors that name the
 // file and dataset.
 import type * as H5 from "h5wasm";
+import { H5File, readSuperblock, Unsupported } from "./_hdf5_format.ts";
 
 type H5Module = typeof import("h5wasm/node");
 
@@ -24,17 +25,15 @@ export interface H5MaskDataset {
   close(): void;
 }
 
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
 /**
  * Checks, before HDF5 sees the file, that it exists, is HDF5 and is not
  * shorter than its superblock says: the HDF5 library would otherwise print
  * its error stack and hand back an invalid id.
  */
 export function checkHdf5File(path: string): void {
-  let size: number;
+  let file: H5File;
   try {
-    size = Deno.statSync(path).size;
+    file = new H5File(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new Deno.errors.NotFound(`HDF5 file not found: ${path}`, {
@@ -43,64 +42,29 @@ export function checkHdf5File(path: string): void {
     }
     throw err;
   }
-  using file = Deno.openSync(path, { read: true });
-  const head = new Uint8Array(64);
-  // The superblock sits at 0 or after a user block of 512, 1024, 2048... bytes.
-  for (
-    let base = 0;
-    base === 0 || base + 8 <= size;
-    base = base === 0 ? 512 : base * 2
-  ) {
-    file.seekSync(base, Deno.SeekMode.Start);
-    const got = readFully(file, head);
-    if (got < 8 || !HDF5_SIGNATURE.every((b, i) => head[i] === b)) {
-      if (base === 0 && size < 512) break;
-      continue;
-    }
-    const eof = superblockEof(head.subarray(0, got));
-    if (eof !== undefined && base + eof > size) {
-      throw new Error(
-        `${path} is truncated: its HDF5 superblock says ${
-          base + eof
-        } bytes but the file has ${size}; ` +
-          `download it again.`,
-      );
-    }
-    return;
+  try {
+    readSuperblock(file);
+  } catch (err) {
+    // A superblock this module does not parse may still be fine for HDF5.
+    if (!(err instanceof Unsupported)) throw err;
+  } finally {
+    file.close();
   }
-  throw new Error(
-    `${path} is not an HDF5 file (no HDF5 signature found); check the path or download it again.`,
+}
+
+/** The error for a dataset that is not (N, height, width) uint8. */
+export function notMasksError(
+  path: string,
+  name: string,
+  shape: readonly number[] | null,
+  dtype: string,
+): Error {
+  return new Error(
+    `${path}: dataset "${name}" has shape ${
+      JSON.stringify(shape)
+    } and dtype ${dtype}; ` +
+      `expected a 3-D uint8 array (masks, height, width).`,
   );
-}
-
-function readFully(file: Deno.FsFile, buf: Uint8Array): number {
-  let off = 0;
-  while (off < buf.length) {
-    const n = file.readSync(buf.subarray(off));
-    if (n === null || n === 0) break;
-    off += n;
-  }
-  return off;
-}
-
-/** End-of-file address from superblock versions 0-3 (relative to the base address). */
-function superblockEof(sb: Uint8Array): number | undefined {
-  const version = sb[8];
-  const view = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
-  let at: number;
-  let offsetSize: number;
-  if (version === 0 || version === 1) {
-    offsetSize = sb[13];
-    at = 24 + (version === 1 ? 4 : 0) + 2 * offsetSize;
-  } else if (version === 2 || version === 3) {
-    offsetSize = sb[9];
-    at = 12 + 2 * offsetSize;
-  } else {
-    return undefined;
-  }
-  if (offsetSize !== 8 || at + 8 > sb.length) return undefined;
-  const eof = view.getBigUint64(at, true);
-  return eof === 0xffffffffffffffffn ? undefined : Number(eof);
 }
 
 /**
@@ -143,12 +107,7 @@ export async function openH5MaskDataset(
       !shape || shape.length !== 3 || meta.type !== 0 || meta.size !== 1 ||
       meta.signed
     ) {
-      throw new Error(
-        `${path}: dataset "${name}" has shape ${
-          JSON.stringify(shape)
-        } and dtype ${String(entity.dtype)}; ` +
-          `expected a 3-D uint8 array (masks, height, width).`,
-      );
+      throw notMasksError(path, name, shape, String(entity.dtype));
     }
     const [n, height, width] = shape as [number, number, number];
     let closed = false;

@@ -9,6 +9,13 @@ import pl from "nodejs-polars";
 import { getDataDir } from "./config.ts";
 import { type MaskSource, openMaskSource } from "./_mask_source.ts";
 import { MetadataIndex } from "./_metadata_index.ts";
+import {
+  imagesWith,
+  type ImagesWithOptions,
+  type ImagesWithQuery,
+  nounCounts,
+} from "./noun_counts.ts";
+import { type PlotFigure, show, type ShowOptions } from "./show.ts";
 import { Mask } from "./mask.ts";
 import { readMetadata } from "./metadata.ts";
 import {
@@ -26,6 +33,14 @@ export interface SegmentationsOpenOptions {
    * @default {getDataDir()}
    */
   dataDir?: string;
+  /**
+   * Which HDF5 reader serves the masks: `"auto"` uses the fast chunk reader
+   * (positional reads and native inflate) when it understands the file's
+   * layout and h5wasm otherwise; the other values force one.
+   *
+   * @default {"auto"}
+   */
+  reader?: "auto" | "chunks" | "h5wasm";
 }
 
 /** Options for {@link Segmentations.nouns}. */
@@ -146,7 +161,9 @@ export class Segmentations implements Disposable {
       );
     }
     const metadata = readMetadata(paths.csv);
-    const source = await openMaskSource(paths.h5, MASKS_DATASET);
+    const source = await openMaskSource(paths.h5, MASKS_DATASET, {
+      reader: options.reader,
+    });
     try {
       return new Segmentations(dataDir, paths, metadata, source);
     } catch (err) {
@@ -310,5 +327,35 @@ export class Segmentations implements Disposable {
       maskRow,
       csvRow < 0 ? null : this.#index.info(csvRow),
     );
+  }
+
+  /**
+   * The image's masks as an overlay figure over the stimulus image: a colour
+   * per noun with a legend, boxes and labels. See {@link show} for the options.
+   *
+   * @throws {RangeError} When the image has no masks.
+   */
+  show(imageName: string, options?: ShowOptions): Promise<PlotFigure> {
+    return show(this, imageName, options);
+  }
+
+  /**
+   * Masks and images per noun, most masks first; of `frame` when given (any
+   * frame filtered from `metadata`), else of all of `metadata`.
+   */
+  nounCounts(frame: pl.DataFrame = this.metadata): pl.DataFrame {
+    return nounCounts(frame);
+  }
+
+  /**
+   * Images whose nouns satisfy `query` (`anyOf`, `allOf`, `noneOf`), in order
+   * of first appearance: by default the images for which `seg.nouns(image)`
+   * satisfies it. See {@link imagesWith}.
+   */
+  imagesWith(
+    query: ImagesWithQuery,
+    options: ImagesWithOptions = {},
+  ): string[] {
+    return imagesWith(options.frame ?? this.metadata, query, options);
   }
 }

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { splitCsvLine } from "./_csv.ts";
 import { type H5BytesDataset, openH5BytesDataset } from "./_h5.ts";
-import { readVlenStringBytes } from "./_vlen_bytes.ts";
+import { readVlenBytes } from "./_hdf5_chunks.ts";
 import { IMAGES_DATASET, segmentationPaths } from "./paths.ts";
 import {
   Segmentations,
@@ -66,7 +66,7 @@ export class StimulusArchive implements Disposable {
     // h5wasm cuts variable-length strings at the first NUL byte: read those from the global heap.
     return this.#dataset.kind === "uint8"
       ? this.#dataset.read(row)
-      : readVlenStringBytes(this.h5Path, IMAGES_DATASET, row);
+      : readVlenBytes(this.h5Path, IMAGES_DATASET, row);
   }
 
   /** Releases the archive. Safe to call twice. */

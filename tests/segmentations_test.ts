@@ -266,3 +266,77 @@ Deno.test("the fixture's stimulus archive: vlen uint8 images with NUL bytes come
   assert.equal(await stim.images.jpeg("no_such_image.jpg"), null);
   assert.equal(stim.segmentations.nouns(name)[0], "7");
 });
+
+Deno.test("the fast chunk reader serves both files, byte-identical to h5wasm", async () => {
+  for (const dir of [await smallSampleDir(), H5PY_FIXTURE]) {
+    using fast = await Segmentations.open({ dataDir: dir });
+    using slow = await Segmentations.open({ dataDir: dir, reader: "h5wasm" });
+    assert.equal(fast.reader, "chunks");
+    assert.equal(slow.reader, "h5wasm");
+    for (let r = 0; r < fast.length; r++) {
+      assert.deepEqual(fast.row(r).data, slow.row(r).data, `${dir} row ${r}`);
+    }
+  }
+});
+
+Deno.test("a corrupted chunk is an error naming the file and row, never a wrong mask", async () => {
+  const { ChunkedDataset } = await import("../lib/_hdf5_chunks.ts");
+  const dir = await copyOfH5pyFixture();
+  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
+  const opened = ChunkedDataset.open(h5, "masks");
+  assert.ok("reader" in opened);
+  const chunk = opened.reader.chunks().find((c) => c.offset[0] === 3)!; // rows 3-5
+  opened.reader.close();
+  const bytes = await Deno.readFile(h5);
+  bytes.fill(0x55, chunk.address + 2, chunk.address + chunk.size - 2);
+  await Deno.writeFile(h5, bytes);
+  using seg = await Segmentations.open({ dataDir: dir });
+  assert.throws(() => seg.row(4), (err: Error) => {
+    assert.ok(err.message.includes(h5), err.message);
+    assert.match(err.message, /row 4\b/);
+    return true;
+  });
+  // Rows in other chunks still read, and right.
+  using clean = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  assert.deepEqual(seg.row(0).data, clean.row(0).data);
+  assert.deepEqual(seg.row(9).data, clean.row(9).data);
+});
+
+Deno.test("stimulus JPEGs stored as variable-length strings keep their NUL bytes", async () => {
+  const { writeVlenBytesDataset } = await import("../lib/_h5_vlen_writer.ts");
+  const { StimulusArchive } = await import("../mod.ts");
+  const dir = await copyOfH5pyFixture();
+  const names = ["a.jpg", "b.jpg", "c.jpg"];
+  const jpegs = names.map((n, i) =>
+    new Uint8Array([
+      0xff,
+      0xd8,
+      0xff,
+      0xe0,
+      0x00,
+      0x10,
+      0x4a,
+      0x46,
+      0,
+      0,
+      i,
+      ...new TextEncoder().encode(n),
+      0xff,
+      0xd9,
+    ])
+  );
+  await writeVlenBytesDataset(
+    join(dir, "stimuli", "task-images_stimuli.h5"),
+    "images",
+    jpegs,
+    { as: "string" },
+  );
+  await Deno.writeTextFile(
+    join(dir, "stimuli", "task-images_metadata.csv"),
+    `image_name\n${names.join("\n")}\n`,
+  );
+  using archive = new StimulusArchive(dir);
+  for (let i = 0; i < names.length; i++) {
+    assert.deepEqual(await archive.jpeg(names[i]), jpegs[i]);
+  }
+});
