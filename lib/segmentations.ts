@@ -9,6 +9,13 @@ import pl from "nodejs-polars";
 import { getDataDir } from "./config.ts";
 import { type MaskSource, openMaskSource } from "./_mask_source.ts";
 import { MetadataIndex } from "./_metadata_index.ts";
+import { STAT } from "./_mask_stats.ts";
+import {
+  CACHE_COLUMNS,
+  readStatsCache,
+  writeStatsCache,
+} from "./_stats_cache.ts";
+import { type StreamOptions, streamRows } from "./_stream.ts";
 import {
   imagesWith,
   type ImagesWithOptions,
@@ -41,6 +48,26 @@ export interface SegmentationsOpenOptions {
    * @default {"auto"}
    */
   reader?: "auto" | "chunks" | "h5wasm";
+}
+
+/**
+ * Which masks to stream or measure: a metadata DataFrame (any Polars filter
+ * of `seg.metadata`; its `mask_row` column counts) or HDF5 mask rows.
+ */
+export type MaskSelection = pl.DataFrame | readonly number[];
+
+/** Options for {@link Segmentations.masks}. */
+export type MasksOptions = StreamOptions;
+
+/** Options for {@link Segmentations.stats}. */
+export interface StatsOptions extends StreamOptions {
+  /**
+   * Read and write the whole-file statistics cache (Parquet next to the
+   * HDF5 file, keyed by its size and mtime).
+   *
+   * @default {true}
+   */
+  cache?: boolean;
 }
 
 /** Options for {@link Segmentations.nouns}. */
@@ -288,6 +315,113 @@ export class Segmentations implements Disposable {
     return this.#index.imageNames();
   }
 
+  /**
+   * Streams masks, decoded in Web Workers, in file order (ascending
+   * `mask_row` for files written in order), with bounded memory: a few masks
+   * per worker are in flight at a time.
+   *
+   * @param selection A metadata frame (e.g. `seg.metadata.filter(...)`) or
+   * mask rows; all masks when omitted.
+   * @throws {RangeError} When a selected row is outside the file.
+   *
+   * @example Mean area of the confident masks
+   * ```ts
+   * import { ensureSample, pl, Segmentations } from "../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * let total = 0, n = 0;
+   * for await (const mask of seg.masks(seg.metadata.filter(pl.col("score").gt(0.8)))) {
+   *   total += mask.area;
+   *   n++;
+   * }
+   * console.log(n > 0 && total / n > 0); // true
+   * ```
+   */
+  async *masks(
+    selection?: MaskSelection,
+    options: MasksOptions = {},
+  ): AsyncGenerator<Mask> {
+    this.#checkOpen();
+    const rows = this.#selectRows(selection);
+    const index = this.#index;
+    for await (
+      const item of streamRows(
+        this.#source,
+        this.paths.h5,
+        rows,
+        "decode",
+        options,
+      )
+    ) {
+      const csvRow = index.csvRowOfMask(item.maskRow);
+      yield new Mask(
+        this.width,
+        this.height,
+        item.data!,
+        item.maskRow,
+        csvRow < 0 ? null : index.info(csvRow),
+      );
+    }
+  }
+
+  /**
+   * Per-mask statistics, one row per selected mask (in selection order):
+   * `mask_row`, `area` (pixels), `area_fraction`, the pixel bounding box
+   * `bbox_x0, bbox_y0, bbox_x1, bbox_y1` (x1, y1 exclusive; null for an empty
+   * mask), the centroid `centroid_x, centroid_y` (mean pixel index), and
+   * `box_mismatch`: whether the pixel box and the CSV box differ by more
+   * than 2 px on any side (null without a CSV box or for an empty mask).
+   *
+   * The whole file's statistics are computed once (in Web Workers) and
+   * cached as Parquet next to the data, keyed by the HDF5 file's size and
+   * mtime; a selection is answered from that cache when it exists.
+   */
+  async stats(
+    selection?: MaskSelection,
+    options: StatsOptions = {},
+  ): Promise<pl.DataFrame> {
+    this.#checkOpen();
+    const rows = this.#selectRows(selection);
+    const useCache = options.cache ?? true;
+    let perRow = useCache
+      ? readStatsCache(this.paths.h5, this.length)
+      : undefined;
+    if (!perRow) {
+      const all = selection === undefined || rows.length === this.length;
+      const wanted = all
+        ? Array.from({ length: this.length }, (_, i) => i)
+        : [...new Set(rows)];
+      const columns = CACHE_COLUMNS.map(() => new Float64Array(wanted.length));
+      for await (
+        const item of streamRows(
+          this.#source,
+          this.paths.h5,
+          wanted,
+          "stats",
+          options,
+        )
+      ) {
+        const s = item.stats!;
+        columns[0][item.index] = item.maskRow;
+        columns[1][item.index] = s[STAT.AREA];
+        for (let c = 2; c < CACHE_COLUMNS.length; c++) {
+          columns[c][item.index] = s[c - 1];
+        }
+      }
+      perRow = pl.DataFrame(
+        Object.fromEntries(CACHE_COLUMNS.map((name, c) => [name, columns[c]])),
+      ).select(
+        pl.col("mask_row").cast(pl.Int64),
+        pl.col("area").cast(pl.Int64),
+        ...CACHE_COLUMNS.slice(2).map((c) =>
+          pl.when(pl.col(c).isNan()).then(pl.lit(null)).otherwise(pl.col(c))
+            .alias(c)
+        ),
+      );
+      if (all && useCache) writeStatsCache(this.paths.h5, perRow);
+    }
+    return this.#statsFrame(perRow, rows);
+  }
+
   /** Which reader serves the masks: the fast chunk reader or h5wasm. */
   get reader(): "chunks" | "h5wasm" {
     return this.#source.reader;
@@ -308,6 +442,76 @@ export class Segmentations implements Disposable {
   /** A one-line summary. */
   toString(): string {
     return `Segmentations(${this.length} masks, ${this.#index.imageCount} images, ${this.width}x${this.height}, ${this.dataDir})`;
+  }
+
+  #selectRows(selection: MaskSelection | undefined): number[] {
+    let rows: number[];
+    if (selection === undefined) {
+      rows = Array.from({ length: this.length }, (_, i) => i);
+    } else if (Array.isArray(selection)) {
+      rows = [...selection];
+    } else {
+      const frame = selection as pl.DataFrame;
+      if (!frame.columns.includes("mask_row")) {
+        throw new TypeError(
+          `The selection frame has no mask_row column (it has: ${
+            frame.columns.join(", ")
+          }); ` +
+            `filter seg.metadata, or pass mask rows.`,
+        );
+      }
+      rows =
+        (frame.getColumn("mask_row").toArray() as (number | bigint | null)[])
+          .map((v) => v === null ? NaN : Number(v));
+    }
+    for (const r of rows) {
+      if (!Number.isInteger(r) || r < 0 || r >= this.length) {
+        throw new RangeError(
+          `Mask row ${r} is out of range: ${this.paths.h5} holds rows 0 to ${
+            this.length - 1
+          }.`,
+        );
+      }
+    }
+    return rows;
+  }
+
+  #statsFrame(perRow: pl.DataFrame, rows: number[]): pl.DataFrame {
+    // Position of each HDF5 row in the per-row table.
+    const maskRows = perRow.getColumn("mask_row")
+      .toTypedArray() as BigInt64Array;
+    const at = new Int32Array(this.length).fill(-1);
+    for (let i = 0; i < maskRows.length; i++) at[Number(maskRows[i])] = i;
+    const take = pl.Series("take", rows.map((r) => at[r]), pl.UInt32);
+    const picked = perRow.select(
+      ...CACHE_COLUMNS.map((c) => pl.col(c).gather(take)),
+    );
+    const index = this.#index;
+    const bbox = ["bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"].map((c) =>
+      picked.getColumn(c).toArray() as (number | null)[]
+    );
+    const mismatch = rows.map((r, i) => {
+      const csvRow = index.csvRowOfMask(r);
+      const box = csvRow < 0 ? null : index.info(csvRow).box;
+      if (!box || bbox[0][i] === null) return null;
+      return bbox.some((col, k) => Math.abs((col[i] as number) - box[k]) > 2);
+    });
+    const pixels = this.width * this.height;
+    return picked.withColumns(
+      pl.col("area").cast(pl.Float64).div(pixels).alias("area_fraction"),
+      pl.Series("box_mismatch", mismatch, pl.Bool),
+    ).select(
+      "mask_row",
+      "area",
+      "area_fraction",
+      "bbox_x0",
+      "bbox_y0",
+      "bbox_x1",
+      "bbox_y1",
+      "centroid_x",
+      "centroid_y",
+      "box_mismatch",
+    );
   }
 
   #checkOpen(): void {
