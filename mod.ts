@@ -30,3 +30,8 @@ export * from "./lib/paths.ts";
 export * from "./lib/sample.ts";
 export * from "./lib/segmentations.ts";
 export * from "./lib/stimuli.ts";
+export * from "./lib/noun_counts.ts";
+export * from "./lib/noun_heatmap.ts";
+export * from "./lib/plot_noun_frequency.ts";
+export * from "./lib/plot_scores.ts";
+export * from "./lib/show.ts";

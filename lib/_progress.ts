@@ -7,6 +7,9 @@
  * @module
  */
 
+import { jupyterDisplay, type JupyterDisplayFn } from "./_display.ts";
+import { escapeHtml } from "./_escape.ts";
+
 /** One progress event of a file transfer. */
 export interface DownloadProgress {
   /** File name, e.g. `task-images_desc-segmentations.h5`. */
@@ -34,10 +37,7 @@ export interface ProgressSink {
 }
 
 /** The Jupyter display function (`Deno.jupyter.display`). */
-export type DisplayFn = (
-  bundle: Record<string, string>,
-  options: { raw: boolean; display_id: string; update: boolean },
-) => Promise<void>;
+export type DisplayFn = JupyterDisplayFn;
 
 /** Options for {@link createReporter}. */
 export interface ReporterOptions {
@@ -155,21 +155,6 @@ export function defaultSink(): ProgressSink {
   return terminal
     ? new TerminalSink(write, terminalWidth)
     : new LineSink(write);
-}
-
-/** `Deno.jupyter.display` inside the Deno kernel, else `undefined`. */
-export function jupyterDisplay(): DisplayFn | undefined {
-  try {
-    // Outside `deno jupyter` merely reading `Deno.jupyter` throws.
-    const jupyter =
-      (Deno as unknown as { jupyter?: { display?: unknown } }).jupyter;
-    if (jupyter && typeof jupyter.display === "function") {
-      return jupyter.display.bind(jupyter) as DisplayFn;
-    }
-  } catch {
-    // Not in the kernel.
-  }
-  return undefined;
 }
 
 /** Bytes per second over the last few seconds, so a stall shows quickly. */
@@ -377,11 +362,6 @@ export class JupyterSink implements ProgressSink {
       update,
     });
   }
-}
-
-/** Escape text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** `1234567` -> `"1.2 MB"` (decimal units, as S3 and most tools show them). */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { displayHook } from "./_display.ts";
 import { encodePng } from "./_png.ts";
 
 /** The metadata a mask carries when it is known from the CSV. */
@@ -137,12 +138,22 @@ export class Mask {
     return `Mask(${what}, row ${this.maskRow}, ${this.width}x${this.height})`;
   }
 
-  /** The Deno Jupyter kernel calls this to show the mask inline. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return {
-      "image/png": base64(this.toPng()),
-      "text/plain": this.toString(),
-    };
+  /**
+   * The Deno Jupyter kernel calls this to show the mask inline: `image/png`
+   * at the mask's own size, and a text line. Outside a kernel it returns
+   * that bundle; inside, it shows it as a display output (which Deno 2.9's
+   * kernel never drops) and returns the text line.
+   */
+  [Symbol.for("Jupyter.display")]():
+    | Record<string, string>
+    | Promise<Record<string, string>> {
+    return displayHook(
+      () => ({
+        "image/png": base64(this.toPng()),
+        "text/plain": this.toString(),
+      }),
+      () => this.toString(),
+    )();
   }
 }
 

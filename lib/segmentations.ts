@@ -16,6 +16,8 @@ import {
   writeStatsCache,
 } from "./_stats_cache.ts";
 import { type StreamOptions, streamRows } from "./_stream.ts";
+
+export type { StreamOptions, StreamProgress } from "./_stream.ts";
 import {
   imagesWith,
   type ImagesWithOptions,

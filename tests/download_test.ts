@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { escapeHtml } from "../lib/_escape.ts";
 import {
   type DownloadProgress,
   downloadSegmentations,
 } from "../lib/download.ts";
 import {
   createReporter,
-  escapeHtml,
   formatBytes,
   JupyterSink,
   LineSink,
@@ -628,7 +628,7 @@ Deno.test("JupyterSink updates one display in place, throttled, with escaped HTM
   );
   assert(calls.every((x) => x.options.raw === true));
   const last = calls.at(-1)!.bundle;
-  assert(last["text/html"].includes("<code>&#60;b&#62;&#38;x.h5</code>"));
+  assert(last["text/html"].includes("<code>&lt;b&gt;&amp;x.h5</code>"));
   assert(!last["text/html"].includes("<b>&"));
   assert.match(
     last["text/plain"],
@@ -669,7 +669,7 @@ Deno.test("RateMeter measures bytes per second over a recent window", () => {
 Deno.test("escapeHtml() and formatBytes()", () => {
   assert.deepStrictEqual(
     escapeHtml(`<a href="x">'&'</a>`),
-    "&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;",
+    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
   );
   assert.deepStrictEqual(formatBytes(999), "999 B");
   assert.deepStrictEqual(formatBytes(68_123_456), "68.1 MB");

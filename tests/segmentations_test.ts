@@ -340,3 +340,22 @@ Deno.test("stimulus JPEGs stored as variable-length strings keep their NUL bytes
     assert.deepEqual(await archive.jpeg(names[i]), jpegs[i]);
   }
 });
+
+Deno.test("a mask shows itself as a PNG of its own size (outside a kernel: the bundle, synchronously)", async () => {
+  const { loadImage } = await import("@napi-rs/canvas");
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const mask = seg.row(7);
+  const hook =
+    (mask as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ];
+  const bundle = hook.call(mask);
+  assert.match(bundle["text/plain"], /person #0, row 7, 32x24/);
+  const png = Uint8Array.from(
+    atob(bundle["image/png"]),
+    (c) => c.charCodeAt(0),
+  );
+  const image = await loadImage(png);
+  assert.equal(image.width, 32);
+  assert.equal(image.height, 24);
+});
