@@ -67,14 +67,10 @@ export function notMasksError(
   );
 }
 
-/**
- * Opens `name` in the HDF5 file at `path` as a (N, height, width) uint8
- * dataset, or throws an Error naming the file and dataset.
- */
-export async function openH5MaskDataset(
+/** Opens an HDF5 file read-only through h5wasm, after {@link checkHdf5File}. */
+async function openH5File(
   path: string,
-  name: string,
-): Promise<H5MaskDataset> {
+): Promise<{ h5: H5Module["default"]; file: H5.File }> {
   checkHdf5File(path);
   const h5 = await h5wasmReady();
   let file: H5.File;
@@ -92,6 +88,18 @@ export async function openH5MaskDataset(
       `Cannot open HDF5 file ${path}; it may be corrupt: download it again.`,
     );
   }
+  return { h5, file };
+}
+
+/**
+ * Opens `name` in the HDF5 file at `path` as a (N, height, width) uint8
+ * dataset, or throws an Error naming the file and dataset.
+ */
+export async function openH5MaskDataset(
+  path: string,
+  name: string,
+): Promise<H5MaskDataset> {
+  const { h5, file } = await openH5File(path);
   try {
     const entity = file.get(name);
     if (!(entity instanceof h5.Dataset)) {
@@ -159,14 +167,7 @@ export async function openH5BytesDataset(
   path: string,
   name: string,
 ): Promise<H5BytesDataset> {
-  checkHdf5File(path);
-  const h5 = await h5wasmReady();
-  const file = new h5.File(path, "r");
-  if ((file as unknown as { file_id: bigint }).file_id < 0n) {
-    throw new Error(
-      `Cannot open HDF5 file ${path}; it may be corrupt: download it again.`,
-    );
-  }
+  const { h5, file } = await openH5File(path);
   try {
     const entity = file.get(name);
     if (!(entity instanceof h5.Dataset)) {

@@ -10,21 +10,30 @@ export const H5PY_FIXTURE = join(
   "h5py",
 );
 
-/** A temp data dir holding a copy of the h5py fixture's stimuli/ files. */
-export async function copyOfH5pyFixture(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "seg-fixture-" });
+/** A temp data dir holding a copy of the `stimuli/` files of `source` (all, or those named). */
+export async function copyOfDataDir(
+  source: string,
+  names?: string[],
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "seg-copy-" });
   await Deno.mkdir(join(dir, "stimuli"));
-  for await (const entry of Deno.readDir(join(H5PY_FIXTURE, "stimuli"))) {
+  for await (const entry of Deno.readDir(join(source, "stimuli"))) {
+    if (names && !names.includes(entry.name)) continue;
     await Deno.copyFile(
-      join(H5PY_FIXTURE, "stimuli", entry.name),
+      join(source, "stimuli", entry.name),
       join(dir, "stimuli", entry.name),
     );
   }
   return dir;
 }
 
+/** A temp data dir holding a copy of the h5py fixture's stimuli/ files. */
+export function copyOfH5pyFixture(): Promise<string> {
+  return copyOfDataDir(H5PY_FIXTURE);
+}
+
 let smallSample: Promise<string> | undefined;
-/** A small synthetic sample (8 images, 96 x 80 px) written once per test process by h5wasm. */
+/** A small synthetic sample (8 images, 96 x 96 px) written once per test process by h5wasm. */
 export function smallSampleDir(): Promise<string> {
   smallSample ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "seg-sample-" });

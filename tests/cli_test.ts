@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { withEnv } from "./_helpers.ts";
 import { fileURLToPath } from "node:url";
 import { main } from "../lib/cli.ts";
 import { writeSample } from "../lib/sample.ts";
@@ -49,28 +50,6 @@ async function runCli(
   const lines = (b: Uint8Array) =>
     new TextDecoder().decode(b).split("\n").filter((l) => l !== "");
   return { code, stdout: lines(stdout), stderr: lines(stderr) };
-}
-
-/** Set env vars for the duration of `fn` (undefined deletes), then restore them. */
-async function withEnv<T>(
-  vars: Record<string, string | undefined>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const saved = Object.fromEntries(
-    Object.keys(vars).map((k) => [k, Deno.env.get(k)]),
-  );
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, val] of Object.entries(v)) {
-      if (val === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, val);
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(saved);
-  }
 }
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { withEnv } from "./_helpers.ts";
 import { escapeHtml } from "../lib/_escape.ts";
 import {
   type DownloadProgress,
@@ -41,27 +42,6 @@ async function rejects<E extends Error>(
     return err;
   }
   throw new assert.AssertionError({ message: "expected a rejection" });
-}
-
-/** Set env vars for the duration of `fn` (undefined deletes), then restore them. */
-async function withEnv<T>(
-  vars: Record<string, string | undefined>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const saved = Object.fromEntries(
-    Object.keys(vars).map((k) => [k, Deno.env.get(k)]),
-  );
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, val] of Object.entries(v)) {
-      val === undefined ? Deno.env.delete(k) : Deno.env.set(k, val);
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(saved);
-  }
 }
 
 interface Fixture {

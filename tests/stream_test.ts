@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pl, Segmentations } from "../mod.ts";
 import { ChunkedDataset } from "../lib/_hdf5_chunks.ts";
-import { copyOfH5pyFixture, H5PY_FIXTURE, smallSampleDir } from "./_helpers.ts";
+import {
+  copyOfDataDir,
+  copyOfH5pyFixture,
+  H5PY_FIXTURE,
+  smallSampleDir,
+} from "./_helpers.ts";
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -85,17 +90,10 @@ Deno.test("masks() rejects rows outside the file and frames without mask_row", a
 });
 
 Deno.test("a corrupted chunk met by a worker is an error naming the file and row", async () => {
-  const src = await smallSampleDir();
-  const dir = await Deno.makeTempDir();
-  await Deno.mkdir(join(dir, "stimuli"));
-  for (
-    const f of [
-      "task-images_desc-segmentations.h5",
-      "task-images_desc-segmentations_metadata.csv",
-    ]
-  ) {
-    await Deno.copyFile(join(src, "stimuli", f), join(dir, "stimuli", f));
-  }
+  const dir = await copyOfDataDir(await smallSampleDir(), [
+    "task-images_desc-segmentations.h5",
+    "task-images_desc-segmentations_metadata.csv",
+  ]);
   const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
   const opened = ChunkedDataset.open(h5, "masks");
   assert.ok("reader" in opened);
@@ -131,17 +129,10 @@ function expected(data: Uint8Array, width: number) {
 }
 
 Deno.test("stats() matches the masks, flags box mismatches, and is cached by size and mtime", async () => {
-  const src = await smallSampleDir();
-  const dir = await Deno.makeTempDir();
-  await Deno.mkdir(join(dir, "stimuli"));
-  for (
-    const f of [
-      "task-images_desc-segmentations.h5",
-      "task-images_desc-segmentations_metadata.csv",
-    ]
-  ) {
-    await Deno.copyFile(join(src, "stimuli", f), join(dir, "stimuli", f));
-  }
+  const dir = await copyOfDataDir(await smallSampleDir(), [
+    "task-images_desc-segmentations.h5",
+    "task-images_desc-segmentations_metadata.csv",
+  ]);
   using seg = await Segmentations.open({ dataDir: dir });
   const stats = await seg.stats(undefined, { workers: 2 });
   assert.deepEqual(stats.columns, [
