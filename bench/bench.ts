@@ -170,7 +170,5 @@ console.log(
   } s (peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB), ` +
     `stats() ${
       statsSeconds.toFixed(1)
-    } s; Python: scan of ${scan} and stats of ${
-      Math.min(500, scan)
-    } masks, per mask`,
+    } s; Python: scan and stats of the first ${scan} masks, per mask`,
 );

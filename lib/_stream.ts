@@ -2,6 +2,7 @@
 // order (cheap positional reads), Web Workers inflate them (the expensive
 // part), results come back in order with a bounded number in flight.
 import type { MaskSource } from "./_mask_source.ts";
+import { decodeChunk } from "./_hdf5_filters.ts";
 import { maskStats } from "./_mask_stats.ts";
 import type { WorkerResult, WorkerTask } from "./_mask_worker.ts";
 import type { ChunkLocation } from "./_hdf5_index.ts";
@@ -114,7 +115,12 @@ export async function* streamRows(
       };
       workers.push(w);
     }
-    const maxInFlight = workerCount * IN_FLIGHT_PER_WORKER;
+    // The calling thread decodes every (workers + 1)-th mask itself: it
+    // would otherwise mostly wait, and on a 2-core machine that is a third
+    // of the decoding capacity.
+    const lanes = workerCount + 1;
+    const local = new Map<number, { stored: Uint8Array; filterMask: number }>();
+    const maxInFlight = lanes * IN_FLIGHT_PER_WORKER;
     let sent = 0;
     const send = (k: number) => {
       const index = order[k];
@@ -152,10 +158,28 @@ export async function* streamRows(
         width,
         height,
       };
-      workers[k % workerCount].postMessage(task, [stored.buffer]);
+      if (k % lanes === workerCount) {
+        local.set(k, { stored, filterMask: chunk.filterMask });
+      } else workers[k % lanes].postMessage(task, [stored.buffer]);
+    };
+    const decodeHere = (k: number) => {
+      const { stored, filterMask } = local.get(k)!;
+      local.delete(k);
+      try {
+        const data = decodeChunk(stored, filters, filterMask, width * height);
+        results.set(
+          k,
+          kind === "decode"
+            ? { id: k, data }
+            : { id: k, stats: maskStats(data, width, height) },
+        );
+      } catch (err) {
+        results.set(k, { id: k, error: (err as Error).message });
+      }
     };
     for (let k = 0; k < total; k++) {
       while (sent < total && sent - k < maxInFlight) send(sent++);
+      if (local.has(k)) decodeHere(k);
       while (!results.has(k)) {
         signal?.throwIfAborted();
         if (failure) throw failure;
