@@ -506,12 +506,7 @@ export class Segmentations implements Disposable {
       "mask_row",
       "area",
       "area_fraction",
-      "bbox_x0",
-      "bbox_y0",
-      "bbox_x1",
-      "bbox_y1",
-      "centroid_x",
-      "centroid_y",
+      ...CACHE_COLUMNS.slice(2),
       "box_mismatch",
     );
   }
