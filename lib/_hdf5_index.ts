@@ -197,6 +197,25 @@ function decodeElement(
   return { address, size, filterMask };
 }
 
+/** The chunk an array element points at, or `null` for an unwritten one. */
+function elementLocation(
+  f: H5File,
+  c: Cursor,
+  client: number,
+  entrySize: number,
+  g: Geometry,
+  scaled: number[],
+): ChunkLocation | null {
+  const e = decodeElement(c, client === 1, entrySize, g);
+  if (e.address === UNDEFINED_ADDRESS) return null;
+  return {
+    address: f.base + e.address,
+    size: e.size,
+    filterMask: e.filterMask,
+    offset: scaled.map((s, i) => s * g.chunk[i]),
+  };
+}
+
 function checkClient(f: H5File, client: number, g: Geometry, what: string) {
   if (client !== 0 && client !== 1) {
     throw f.error(`${what} has client id ${client}; the file is corrupt`);
@@ -280,14 +299,8 @@ function fixedArrayIndex(f: H5File, address: number, g: Geometry): ChunkIndex {
         const pc = cursorFor(page);
         if (!pc) return;
         pc.pos = (paged ? idx - page * pageCount : idx) * entrySize;
-        const e = decodeElement(pc, client === 1, entrySize, g);
-        if (e.address === UNDEFINED_ADDRESS) return;
-        out.push({
-          address: f.base + e.address,
-          size: e.size,
-          filterMask: e.filterMask,
-          offset: scaled.map((s, i) => s * g.chunk[i]),
-        });
+        const loc = elementLocation(f, pc, client, entrySize, g, scaled);
+        if (loc) out.push(loc);
       });
       return out;
     },
@@ -524,14 +537,8 @@ function extensibleArrayIndex(
       forEachChunk(g, down, (scaled, idx) => {
         const ec = lookup(idx);
         if (!ec) return;
-        const el = decodeElement(ec, client === 1, entrySize, g);
-        if (el.address === UNDEFINED_ADDRESS) return;
-        out.push({
-          address: f.base + el.address,
-          size: el.size,
-          filterMask: el.filterMask,
-          offset: scaled.map((s, i) => s * g.chunk[i]),
-        });
+        const loc = elementLocation(f, ec, client, entrySize, g, scaled);
+        if (loc) out.push(loc);
       });
       return out;
     },

@@ -157,20 +157,16 @@ export async function downloadSegmentations(
     onProgress: options.onProgress,
   });
   const out = { h5: join(dataDir, keys.h5), csv: join(dataDir, keys.csv) };
-  await downloadObject(
-    listed.get(keys.h5)!,
-    objectUrl(base, keys.h5),
-    out.h5,
-    ctx,
-    reporter,
-  );
-  await downloadObject(
-    listed.get(keys.csv)!,
-    objectUrl(base, keys.csv),
-    out.csv,
-    ctx,
-    reporter,
-  );
+  for (const which of ["h5", "csv"] as const) {
+    const key = keys[which];
+    await downloadObject(
+      listed.get(key)!,
+      objectUrl(base, key),
+      out[which],
+      ctx,
+      reporter,
+    );
+  }
   return out;
 }
 
