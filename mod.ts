@@ -21,17 +21,18 @@
  * @module
  */
 
-export { default as pl } from "nodejs-polars";
-export * from "./lib/config.ts";
-export * from "./lib/download.ts";
-export * from "./lib/mask.ts";
-export * from "./lib/metadata.ts";
-export * from "./lib/paths.ts";
-export * from "./lib/sample.ts";
-export * from "./lib/segmentations.ts";
-export * from "./lib/stimuli.ts";
-export * from "./lib/noun_counts.ts";
-export * from "./lib/noun_heatmap.ts";
-export * from "./lib/plot_noun_frequency.ts";
-export * from "./lib/plot_scores.ts";
-export * from "./lib/show.ts";
+export { pl } from "./lib/deps.ts";
+export * from "./lib/data/config.ts";
+export * from "./lib/data/download.ts";
+export * from "./lib/data/paths.ts";
+export * from "./lib/data/sample.ts";
+export * from "./lib/reader/mask.ts";
+export * from "./lib/reader/metadata.ts";
+export * from "./lib/reader/noun_counts.ts";
+export * from "./lib/reader/segmentations.ts";
+export * from "./lib/reader/stimuli.ts";
+export * from "./lib/plot/noun_frequency.ts";
+export * from "./lib/plot/noun_heatmap.ts";
+export * from "./lib/plot/scores.ts";
+export * from "./lib/plot/show.ts";
+export * from "./lib/notebook/segmentations.ts";

@@ -1,0 +1,279 @@
+/**
+ * Command line: `deno task cli <command>` to download the segmentation files,
+ * summarize them, list an image's nouns, and set the data directory.
+ *
+ * Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C).
+ * Errors are printed on stderr as one line starting with `error: `.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { basename } from "node:path";
+import { DATA_DIR_ENV, datasetInitialize, getDataDir } from "../data/config.ts";
+import {
+  DEFAULT_BASE_URL,
+  downloadSegmentations,
+  S3_URL_ENV,
+} from "../data/download.ts";
+import { SegmentationsReader as Segmentations } from "../reader/segmentations.ts";
+import { formatBytes } from "../display/progress.ts";
+
+/** Usage text printed by `--help`. */
+export const USAGE = `Usage: deno task cli <command> [options]
+
+Commands:
+  download-segmentations [--data-dir D] [--quiet]
+      Download the masks (HDF5) and their metadata (CSV) from the public
+      LAION-fMRI bucket into D/stimuli/; resumes an interrupted download and
+      skips files that are complete. Prints the two file paths.
+  info [--data-dir D]
+      Masks, images, distinct nouns, share of localized masks, file sizes.
+  nouns IMAGE [--all] [--data-dir D]
+      The nouns of IMAGE, one per line: localized masks only, or all with --all.
+  init PATH
+      Make PATH the data directory (writes the config file shared with the
+      Python package laion_fmri) and print the config file's path.
+
+Options:
+  --data-dir D   Data directory (default: $${DATA_DIR_ENV}, then the config file)
+  --all          nouns: include masks that are not localized
+  -q, --quiet    download-segmentations: no progress output
+  -h, --help     Show this help
+
+Environment:
+  ${DATA_DIR_ENV}   Data directory; wins over the config file
+  ${S3_URL_ENV}     Bucket URL (default ${DEFAULT_BASE_URL})
+`;
+
+/** Options for {@link main}. */
+export interface MainOptions {
+  /**
+   * Receives standard output, one line at a time (without the newline).
+   *
+   * @default {console.log}
+   */
+  stdout?: (line: string) => void;
+  /**
+   * Receives error lines (without the newline).
+   *
+   * @default {console.error}
+   */
+  stderr?: (line: string) => void;
+}
+
+/** Bad command line: exit status 2. */
+class UsageError extends Error {}
+
+const COMMANDS: Record<
+  string,
+  {
+    positionals: string[];
+    options: Record<string, { type: "string" | "boolean"; short?: string }>;
+  }
+> = {
+  "download-segmentations": {
+    positionals: [],
+    options: {
+      "data-dir": { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+    },
+  },
+  info: { positionals: [], options: { "data-dir": { type: "string" } } },
+  nouns: {
+    positionals: ["IMAGE"],
+    options: { "data-dir": { type: "string" }, all: { type: "boolean" } },
+  },
+  init: { positionals: ["PATH"], options: {} },
+};
+
+/**
+ * Run the command line `args` (without the program name) and return the exit
+ * status. Progress of `download-segmentations` goes to stderr directly.
+ *
+ * @example Print the usage
+ * ```ts
+ * import { main } from "./main.ts";
+ * const lines: string[] = [];
+ * const status = await main(["--help"], { stdout: (l) => lines.push(l) });
+ * console.log(status, lines[0]); // 0 "Usage: deno task cli <command> [options]"
+ * ```
+ */
+export async function main(
+  args: string[],
+  options: MainOptions = {},
+): Promise<number> {
+  const out = options.stdout ?? ((line: string) => console.log(line));
+  const err = options.stderr ?? ((line: string) => console.error(line));
+  const help = () => USAGE.trimEnd().split("\n").forEach((l) => out(l));
+  try {
+    const [command, ...rest] = args;
+    if (command === undefined) throw new UsageError("missing command");
+    if (command === "--help" || command === "-h" || command === "help") {
+      help();
+      return 0;
+    }
+    const spec = COMMANDS[command];
+    if (!spec) throw new UsageError(`unknown command "${command}"`);
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: rest,
+        options: { ...spec.options, help: { type: "boolean", short: "h" } },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (e) {
+      // Node's hint about `--` is noise here.
+      const message = e instanceof Error
+        ? e.message.replace(/\. To specify a positional[\s\S]*$/, "")
+        : e;
+      throw new UsageError(`${command}: ${message}`);
+    }
+    const values = parsed.values as Record<
+      string,
+      string | boolean | undefined
+    >;
+    if (values.help) {
+      help();
+      return 0;
+    }
+    const { positionals } = parsed;
+    if (positionals.length < spec.positionals.length) {
+      throw new UsageError(
+        `${command}: missing argument ${spec.positionals[positionals.length]}`,
+      );
+    }
+    if (positionals.length > spec.positionals.length) {
+      throw new UsageError(
+        `${command}: unexpected argument "${
+          positionals[spec.positionals.length]
+        }"`,
+      );
+    }
+    if (command === "init") {
+      out(datasetInitialize(positionals[0]));
+      return 0;
+    }
+    const dataDir = resolveDataDir(values["data-dir"] as string | undefined);
+    if (command === "download-segmentations") {
+      return await download(dataDir, values.quiet === true, out, err);
+    }
+    if (command === "info") await info(dataDir, out);
+    else await nouns(positionals[0], values.all === true, dataDir, out, err);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`error: ${oneLine(e.message)} (see \`deno task cli --help\`)`);
+      return 2;
+    }
+    err(`error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    return 1;
+  }
+}
+
+async function download(
+  dataDir: string,
+  quiet: boolean,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  // Ctrl-C aborts cleanly so the .part files are closed and kept for a resume.
+  const controller = new AbortController();
+  const onInterrupt = () =>
+    controller.abort(new DOMException("Interrupted", "AbortError"));
+  let listening = false;
+  try {
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    listening = true;
+  } catch {
+    // Signals are not available here (some platforms, restricted workers).
+  }
+  try {
+    const files = await downloadSegmentations({
+      dataDir,
+      quiet,
+      signal: controller.signal,
+    });
+    out(files.h5);
+    out(files.csv);
+    return 0;
+  } catch (e) {
+    if (controller.signal.aborted) {
+      err("error: interrupted; run the command again to resume the download");
+      return 130;
+    }
+    throw e;
+  } finally {
+    if (listening) Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+async function info(
+  dataDir: string,
+  out: (line: string) => void,
+): Promise<void> {
+  using seg = await Segmentations.open({ dataDir });
+  const masks = seg.length;
+  const rows = seg.metadata.height;
+  const localized = rows === 0
+    ? 0
+    : Number(seg.metadata.getColumn("localized").sum());
+  const share = rows === 0 ? 0 : (100 * localized) / rows;
+  const table: Array<[string, string]> = [
+    ["data dir", seg.dataDir],
+    ["masks", String(masks)],
+    ["images", String(seg.images().length)],
+    ["distinct nouns", String(seg.metadata.getColumn("noun").nUnique())],
+    ["localized", `${localized} of ${rows} masks (${share.toFixed(1)}%)`],
+  ];
+  const width = Math.max(...table.map(([k]) => k.length));
+  for (const [k, v] of table) out(`${k.padEnd(width)}  ${v}`);
+  out("files");
+  const files = [seg.paths.h5, seg.paths.csv];
+  const nameWidth = Math.max(...files.map((f) => basename(f).length));
+  for (const path of files) {
+    const size = (await Deno.stat(path)).size;
+    out(
+      `  ${basename(path).padEnd(nameWidth)}  ${
+        formatBytes(size).padStart(8)
+      }  (${size} bytes)`,
+    );
+  }
+}
+
+async function nouns(
+  image: string,
+  all: boolean,
+  dataDir: string,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<void> {
+  using seg = await Segmentations.open({ dataDir });
+  for (const noun of seg.nouns(image, { localizedOnly: !all })) out(noun);
+  if (!seg.hasImage(image)) {
+    // Not an error (most stimuli have no masks), but a typo would look the same.
+    err(
+      `note: image "${image}" has no masks; \`deno task cli info\` shows how many images do`,
+    );
+  }
+}
+
+/** The data directory from --data-dir, env or config; an error saying how to set one. */
+function resolveDataDir(flag: string | undefined): string {
+  const dir = flag ?? getDataDir();
+  if (dir === undefined || dir === "") {
+    throw new Error(
+      `no data directory: pass --data-dir D, run \`deno task cli init PATH\`, or set ${DATA_DIR_ENV}=PATH`,
+    );
+  }
+  return dir;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,79 @@
+// Opening a data directory's segmentation files, shared by the reader and
+// the notebook layer's Segmentations (which adds figures to the reader).
+import { existsSync } from "node:fs";
+import type { pl } from "../deps.ts";
+import { getDataDir } from "../data/config.ts";
+import {
+  MASKS_DATASET,
+  type SegmentationPaths,
+  segmentationPaths,
+} from "../data/paths.ts";
+import { type MaskSource, openMaskSource } from "./_mask_source.ts";
+import { readMetadata } from "./metadata.ts";
+
+/** Options for `Segmentations.open`. */
+export interface SegmentationsOpenOptions {
+  /**
+   * Folder that holds `stimuli/`. Falls back to env `LAION_FMRI_DATA_DIR`,
+   * then the Python package's config file.
+   *
+   * @default {getDataDir()}
+   */
+  dataDir?: string;
+  /**
+   * Which HDF5 reader serves the masks: `"auto"` uses the fast chunk reader
+   * (positional reads and native inflate) when it understands the file's
+   * layout and h5wasm otherwise; the other values force one.
+   *
+   * @default {"auto"}
+   */
+  reader?: "auto" | "chunks" | "h5wasm";
+}
+
+/** What a reader is built from (see {@link openWith}). */
+export interface OpenedFiles {
+  dataDir: string;
+  paths: SegmentationPaths;
+  metadata: pl.DataFrame;
+  source: MaskSource;
+}
+
+/**
+ * Opens the files of a data directory and builds `Reader` on them; shared by
+ * `SegmentationsReader.open` and the notebook layer's `Segmentations`,
+ * which adds figures to the reader.
+ */
+export async function openWith<T>(
+  Reader: new (opened: OpenedFiles) => T,
+  options: SegmentationsOpenOptions,
+): Promise<T> {
+  const dataDir = options.dataDir ?? getDataDir();
+  if (dataDir === undefined) {
+    throw new Error(
+      "No LAION-fMRI data directory is set. Pass { dataDir }, set LAION_FMRI_DATA_DIR, or run " +
+        "`deno task cli init PATH` (the Python package's dataset_initialize writes the same config). " +
+        "To try the bundled synthetic sample: Segmentations.open({ dataDir: await ensureSample() }).",
+    );
+  }
+  const paths = segmentationPaths(dataDir);
+  const missing = [paths.h5, paths.csv].filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    throw new Deno.errors.NotFound(
+      `Segmentation files missing in ${paths.stimuliDir}/: ${
+        missing.map((p) => p.split("/").pop()).join(", ")
+      }. ` +
+        `Download them with \`deno task cli download-segmentations --data-dir ${dataDir}\` ` +
+        `(or downloadSegmentations({ dataDir })).`,
+    );
+  }
+  const metadata = readMetadata(paths.csv);
+  const source = await openMaskSource(paths.h5, MASKS_DATASET, {
+    reader: options.reader,
+  });
+  try {
+    return new Reader({ dataDir, paths, metadata, source });
+  } catch (err) {
+    source.close();
+    throw err;
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * The reader: metadata as a Polars DataFrame, masks by image and noun.
+ *
+ * @module
+ */
+
+import { pl } from "../deps.ts";
+import type { MaskSource } from "./_mask_source.ts";
+import {
+  type OpenedFiles,
+  openWith,
+  type SegmentationsOpenOptions,
+} from "./_open.ts";
+export type { SegmentationsOpenOptions } from "./_open.ts";
+import { MetadataIndex } from "./_metadata_index.ts";
+import { STAT } from "./_mask_stats.ts";
+import {
+  CACHE_COLUMNS,
+  readStatsCache,
+  writeStatsCache,
+} from "./_stats_cache.ts";
+import { type StreamOptions, streamRows } from "./_stream.ts";
+
+export type { StreamOptions, StreamProgress } from "./_stream.ts";
+import {
+  imagesWith,
+  type ImagesWithOptions,
+  type ImagesWithQuery,
+  nounCounts,
+} from "./noun_counts.ts";
+import { Mask } from "./mask.ts";
+import type { SegmentationPaths } from "../data/paths.ts";
+
+/**
+ * Which masks to stream or measure: a metadata DataFrame (any Polars filter
+ * of `seg.metadata`; its `mask_row` column counts) or HDF5 mask rows.
+ */
+export type MaskSelection = pl.DataFrame | readonly number[];
+
+/** Options for {@link SegmentationsReader.masks}. */
+export type MasksOptions = StreamOptions;
+
+/** Options for {@link SegmentationsReader.stats}. */
+export interface StatsOptions extends StreamOptions {
+  /**
+   * Read and write the whole-file statistics cache (Parquet next to the
+   * HDF5 file, keyed by its size and mtime).
+   *
+   * @default {true}
+   */
+  cache?: boolean;
+}
+
+/** Options for {@link SegmentationsReader.nouns}. */
+export interface NounsOptions {
+  /**
+   * Keep only masks with `localized == 1` (a box was given and the mask
+   * covers < 99% of the image).
+   *
+   * @default {true}
+   */
+  localizedOnly?: boolean;
+}
+
+/**
+ * Thrown by {@link SegmentationsReader.get} when the asked-for mask does not exist;
+ * carries what does.
+ */
+export class MaskNotFoundError extends Error {
+  /** The image asked for. */
+  readonly imageName: string;
+  /** The noun asked for. */
+  readonly noun: string;
+  /** The instance asked for. */
+  readonly instance: number;
+  /** The image's nouns (all rows, localized or not); empty when the image has no masks. */
+  readonly availableNouns: string[];
+
+  /** Builds the error and its message. */
+  constructor(
+    imageName: string,
+    noun: string,
+    instance: number,
+    availableNouns: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = "MaskNotFoundError";
+    this.imageName = imageName;
+    this.noun = noun;
+    this.instance = instance;
+    this.availableNouns = availableNouns;
+  }
+}
+
+/**
+ * The LAION-fMRI object-segmentation masks: the metadata CSV as a Polars
+ * DataFrame and the HDF5 masks, looked up by image and noun.
+ *
+ * Everything is indexed once at open; lookups are then answered from memory
+ * and a mask costs one read of its chunk(s).
+ *
+ * This is the reader without figures: `Segmentations` (what `mod.ts` gives)
+ * is this class plus `show()`, so the reader never depends on the figure code.
+ *
+ * @example Open the bundled synthetic sample and read one mask
+ * ```ts
+ * import { ensureSample } from "../data/sample.ts";
+ * import { SegmentationsReader } from "./segmentations.ts";
+ * using seg = await SegmentationsReader.open({ dataDir: await ensureSample() });
+ * const image = seg.images()[0];
+ * const noun = seg.nouns(image)[0];
+ * const mask = seg.get(image, noun);
+ * console.log(mask.width * mask.height === mask.data.length); // true
+ * ```
+ */
+export class SegmentationsReader implements Disposable {
+  /** One row per mask, the CSV's columns in file order. */
+  readonly metadata: pl.DataFrame;
+  /** The data directory the files were read from. */
+  readonly dataDir: string;
+  /** Paths of the files. */
+  readonly paths: SegmentationPaths;
+  readonly #source: MaskSource;
+  readonly #index: MetadataIndex;
+  #closed = false;
+
+  /**
+   * Use {@link SegmentationsReader.open} (or `Segmentations.open`).
+   *
+   * @ignore
+   */
+  constructor(opened: OpenedFiles) {
+    const { dataDir, paths, metadata, source } = opened;
+    this.dataDir = dataDir;
+    this.paths = paths;
+    this.metadata = metadata;
+    this.#source = source;
+    this.#index = new MetadataIndex(
+      metadata,
+      source.shape[0],
+      paths.csv,
+      paths.h5,
+    );
+  }
+
+  /**
+   * Opens the segmentation files of a data directory.
+   *
+   * @throws {Error} When no data directory is configured, a file is missing,
+   * or a file is malformed; the message names the file and what to do.
+   */
+  static async open(
+    options: SegmentationsOpenOptions = {},
+  ): Promise<SegmentationsReader> {
+    return await openWith(SegmentationsReader, options);
+  }
+
+  /** Number of masks in the HDF5 file. */
+  get length(): number {
+    return this.#source.shape[0];
+  }
+
+  /** Mask height in pixels (from the file). */
+  get height(): number {
+    return this.#source.shape[1];
+  }
+
+  /** Mask width in pixels (from the file). */
+  get width(): number {
+    return this.#source.shape[2];
+  }
+
+  /**
+   * The mask in HDF5 row `maskRow`, with its metadata when the CSV lists it.
+   *
+   * @throws {RangeError} When `maskRow` is not an integer in `[0, length)`.
+   */
+  row(maskRow: number): Mask {
+    this.#checkOpen();
+    if (!Number.isInteger(maskRow) || maskRow < 0 || maskRow >= this.length) {
+      throw new RangeError(
+        `Mask row ${maskRow} is out of range: ${this.paths.h5} holds rows 0 to ${
+          this.length - 1
+        }.`,
+      );
+    }
+    return this.#mask(maskRow, this.#index.csvRowOfMask(maskRow));
+  }
+
+  /**
+   * The mask of `noun` number `instance` (the CSV's `instance_id`) in `imageName`.
+   *
+   * @throws {MaskNotFoundError} When the image has no masks (only the shared
+   * stimulus set has any) or no such noun and instance; lists the image's nouns.
+   */
+  get(imageName: string, noun: string, instance = 0): Mask {
+    this.#checkOpen();
+    const index = this.#index;
+    const rows = index.rowsOf(imageName);
+    if (rows.length === 0) {
+      throw new MaskNotFoundError(
+        imageName,
+        noun,
+        instance,
+        [],
+        `No masks for image "${imageName}": segmentation masks exist only for the shared stimulus set ` +
+          `(${index.imageCount} images here; seg.hasImage(name) tells which).`,
+      );
+    }
+    for (const r of rows) {
+      if (index.noun[r] === noun && index.instance[r] === instance) {
+        return this.#mask(index.maskRow[r], r);
+      }
+    }
+    const available = this.nouns(imageName, { localizedOnly: false });
+    const instances = rows.filter((r) => index.noun[r] === noun).map((r) =>
+      index.instance[r]
+    );
+    const what = instances.length > 0
+      ? `noun "${noun}" has instance(s) ${
+        instances.join(", ")
+      }, not ${instance}`
+      : `no noun "${noun}"`;
+    throw new MaskNotFoundError(
+      imageName,
+      noun,
+      instance,
+      available,
+      `Image "${imageName}" has ${what}; its nouns: ${
+        available.map((n) => JSON.stringify(n)).join(", ")
+      }.`,
+    );
+  }
+
+  /**
+   * The metadata rows of one image in CSV order; an empty frame with the same
+   * columns when the image has no masks.
+   */
+  forImage(imageName: string): pl.DataFrame {
+    const rows = this.#index.rowsOf(imageName);
+    if (rows.length === 0) return this.metadata.clear();
+    const first = rows[0];
+    if (rows[rows.length - 1] - first === rows.length - 1) {
+      return this.metadata.slice(first, rows.length);
+    }
+    return this.metadata.filter(pl.col("image_name").eq(pl.lit(imageName)));
+  }
+
+  /**
+   * The image's nouns, deduplicated in the order of their first CSV row; `[]`
+   * for an image without masks.
+   */
+  nouns(imageName: string, options: NounsOptions = {}): string[] {
+    const localizedOnly = options.localizedOnly ?? true;
+    const index = this.#index;
+    const seen = new Set<string>();
+    for (const r of index.rowsOf(imageName)) {
+      if (localizedOnly && index.localized[r] !== 1) continue;
+      seen.add(index.noun[r] ?? "");
+    }
+    return [...seen];
+  }
+
+  /** Whether the image has any masks. */
+  hasImage(imageName: string): boolean {
+    return this.#index.rowsOf(imageName).length > 0;
+  }
+
+  /** Image names in order of their first appearance in the metadata (not sorted). */
+  images(): string[] {
+    return this.#index.imageNames();
+  }
+
+  /**
+   * Streams masks, decoded in Web Workers, in file order (ascending
+   * `mask_row` for files written in order), with bounded memory: a few masks
+   * per worker are in flight at a time.
+   *
+   * @param selection A metadata frame (e.g. `seg.metadata.filter(...)`) or
+   * mask rows; all masks when omitted.
+   * @throws {RangeError} When a selected row is outside the file.
+   *
+   * @example Mean area of the confident masks
+   * ```ts
+   * import { ensureSample, pl, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * let total = 0, n = 0;
+   * for await (const mask of seg.masks(seg.metadata.filter(pl.col("score").gt(0.8)))) {
+   *   total += mask.area;
+   *   n++;
+   * }
+   * console.log(n > 0 && total / n > 0); // true
+   * ```
+   */
+  async *masks(
+    selection?: MaskSelection,
+    options: MasksOptions = {},
+  ): AsyncGenerator<Mask> {
+    this.#checkOpen();
+    const rows = this.#selectRows(selection);
+    const index = this.#index;
+    for await (
+      const item of streamRows(
+        this.#source,
+        this.paths.h5,
+        rows,
+        "decode",
+        options,
+      )
+    ) {
+      const csvRow = index.csvRowOfMask(item.maskRow);
+      yield new Mask(
+        this.width,
+        this.height,
+        item.data!,
+        item.maskRow,
+        csvRow < 0 ? null : index.info(csvRow),
+      );
+    }
+  }
+
+  /**
+   * Per-mask statistics, one row per selected mask (in selection order):
+   * `mask_row`, `area` (pixels), `area_fraction`, the pixel bounding box
+   * `bbox_x0, bbox_y0, bbox_x1, bbox_y1` (x1, y1 exclusive; null for an empty
+   * mask), the centroid `centroid_x, centroid_y` (mean pixel index), and
+   * `box_mismatch`: whether the pixel box and the CSV box differ by more
+   * than 2 px on any side (null without a CSV box or for an empty mask).
+   *
+   * The whole file's statistics are computed once (in Web Workers) and
+   * cached as Parquet next to the data, keyed by the HDF5 file's size and
+   * mtime; a selection is answered from that cache when it exists.
+   */
+  async stats(
+    selection?: MaskSelection,
+    options: StatsOptions = {},
+  ): Promise<pl.DataFrame> {
+    this.#checkOpen();
+    const rows = this.#selectRows(selection);
+    const useCache = options.cache ?? true;
+    let perRow = useCache
+      ? readStatsCache(this.paths.h5, this.length)
+      : undefined;
+    if (!perRow) {
+      const all = selection === undefined || rows.length === this.length;
+      const wanted = all
+        ? Array.from({ length: this.length }, (_, i) => i)
+        : [...new Set(rows)];
+      const columns = CACHE_COLUMNS.map(() => new Float64Array(wanted.length));
+      for await (
+        const item of streamRows(
+          this.#source,
+          this.paths.h5,
+          wanted,
+          "stats",
+          options,
+        )
+      ) {
+        const s = item.stats!;
+        columns[0][item.index] = item.maskRow;
+        columns[1][item.index] = s[STAT.AREA];
+        for (let c = 2; c < CACHE_COLUMNS.length; c++) {
+          columns[c][item.index] = s[c - 1];
+        }
+      }
+      perRow = pl.DataFrame(
+        Object.fromEntries(CACHE_COLUMNS.map((name, c) => [name, columns[c]])),
+      ).select(
+        pl.col("mask_row").cast(pl.Int64),
+        pl.col("area").cast(pl.Int64),
+        ...CACHE_COLUMNS.slice(2).map((c) =>
+          pl.when(pl.col(c).isNan()).then(pl.lit(null)).otherwise(pl.col(c))
+            .alias(c)
+        ),
+      );
+      if (all && useCache) writeStatsCache(this.paths.h5, perRow);
+    }
+    return this.#statsFrame(perRow, rows);
+  }
+
+  /** Which reader serves the masks: the fast chunk reader or h5wasm. */
+  get reader(): "chunks" | "h5wasm" {
+    return this.#source.reader;
+  }
+
+  /** Releases the HDF5 file. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#source.close();
+  }
+
+  /** Same as {@link SegmentationsReader.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** A one-line summary. */
+  toString(): string {
+    return `Segmentations(${this.length} masks, ${this.#index.imageCount} images, ${this.width}x${this.height}, ${this.dataDir})`;
+  }
+
+  #selectRows(selection: MaskSelection | undefined): number[] {
+    let rows: number[];
+    if (selection === undefined) {
+      rows = Array.from({ length: this.length }, (_, i) => i);
+    } else if (Array.isArray(selection)) {
+      rows = [...selection];
+    } else {
+      const frame = selection as pl.DataFrame;
+      if (!frame.columns.includes("mask_row")) {
+        throw new TypeError(
+          `The selection frame has no mask_row column (it has: ${
+            frame.columns.join(", ")
+          }); ` +
+            `filter seg.metadata, or pass mask rows.`,
+        );
+      }
+      rows =
+        (frame.getColumn("mask_row").toArray() as (number | bigint | null)[])
+          .map((v) => v === null ? NaN : Number(v));
+    }
+    for (const r of rows) {
+      if (!Number.isInteger(r) || r < 0 || r >= this.length) {
+        throw new RangeError(
+          `Mask row ${r} is out of range: ${this.paths.h5} holds rows 0 to ${
+            this.length - 1
+          }.`,
+        );
+      }
+    }
+    return rows;
+  }
+
+  #statsFrame(perRow: pl.DataFrame, rows: number[]): pl.DataFrame {
+    // Position of each HDF5 row in the per-row table.
+    const maskRows = perRow.getColumn("mask_row")
+      .toTypedArray() as BigInt64Array;
+    const at = new Int32Array(this.length).fill(-1);
+    for (let i = 0; i < maskRows.length; i++) at[Number(maskRows[i])] = i;
+    const take = pl.Series("take", rows.map((r) => at[r]), pl.UInt32);
+    const picked = perRow.select(
+      ...CACHE_COLUMNS.map((c) => pl.col(c).gather(take)),
+    );
+    const index = this.#index;
+    const bbox = ["bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"].map((c) =>
+      picked.getColumn(c).toArray() as (number | null)[]
+    );
+    const mismatch = rows.map((r, i) => {
+      const csvRow = index.csvRowOfMask(r);
+      const box = csvRow < 0 ? null : index.info(csvRow).box;
+      if (!box || bbox[0][i] === null) return null;
+      return bbox.some((col, k) => Math.abs((col[i] as number) - box[k]) > 2);
+    });
+    const pixels = this.width * this.height;
+    return picked.withColumns(
+      pl.col("area").cast(pl.Float64).div(pixels).alias("area_fraction"),
+      pl.Series("box_mismatch", mismatch, pl.Bool),
+    ).select(
+      "mask_row",
+      "area",
+      "area_fraction",
+      ...CACHE_COLUMNS.slice(2),
+      "box_mismatch",
+    );
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new Error(
+        `This reader (${this.paths.h5}) is closed; open it again.`,
+      );
+    }
+  }
+
+  #mask(maskRow: number, csvRow: number): Mask {
+    const data = this.#source.readRow(maskRow);
+    return new Mask(
+      this.width,
+      this.height,
+      data,
+      maskRow,
+      csvRow < 0 ? null : this.#index.info(csvRow),
+    );
+  }
+
+  /**
+   * Masks and images per noun, most masks first; of `frame` when given (any
+   * frame filtered from `metadata`), else of all of `metadata`.
+   */
+  nounCounts(frame: pl.DataFrame = this.metadata): pl.DataFrame {
+    return nounCounts(frame);
+  }
+
+  /**
+   * Images whose nouns satisfy `query` (`anyOf`, `allOf`, `noneOf`), in order
+   * of first appearance: by default the images for which `seg.nouns(image)`
+   * satisfies it. See {@link imagesWith}.
+   */
+  imagesWith(
+    query: ImagesWithQuery,
+    options: ImagesWithOptions = {},
+  ): string[] {
+    return imagesWith(options.frame ?? this.metadata, query, options);
+  }
+}

@@ -1,0 +1,186 @@
+// The layers of lib/ and the one-way rule (README, "Architecture"): read from
+// the module graph Deno itself resolves, so an import added anywhere is seen.
+import assert from "node:assert/strict";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Folders of lib/, bottom first; a module may import its own folder or a lower rank. */
+const RANK: Record<string, number> = {
+  "deps.ts": 0,
+  hdf5: 1,
+  display: 1,
+  data: 2,
+  reader: 3,
+  plot: 4,
+  notebook: 5,
+  cli: 5,
+};
+
+/** Entry points: the door, the CLI, and the Web Worker (started by URL, not imported). */
+const ENTRIES = ["mod.ts", "lib/cli/main.ts", "lib/reader/_mask_worker.ts"];
+
+interface Graph {
+  modules: {
+    specifier: string;
+    dependencies?: {
+      code?: { specifier: string };
+      type?: { specifier: string };
+    }[];
+  }[];
+}
+
+async function libGraph(): Promise<Map<string, Set<string>>> {
+  const edges = new Map<string, Set<string>>();
+  for (const entry of ENTRIES) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entry],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as Graph;
+    for (const m of graph.modules) {
+      const from = libPath(m.specifier);
+      if (!from) continue;
+      const to = edges.get(from) ?? new Set<string>();
+      edges.set(from, to);
+      for (const d of m.dependencies ?? []) {
+        for (const s of [d.code?.specifier, d.type?.specifier]) {
+          const target = s && libPath(s);
+          if (target) to.add(target);
+        }
+      }
+    }
+  }
+  return edges;
+}
+
+/** `lib/...` for a module of this checkout's lib/, else undefined. */
+function libPath(specifier: string): string | undefined {
+  if (!specifier.startsWith("file:")) return undefined;
+  const path = relative(ROOT, fileURLToPath(specifier));
+  return path.startsWith("lib/") ? path : undefined;
+}
+
+function layerOf(path: string): string {
+  const first = path.slice("lib/".length).split("/")[0];
+  assert.ok(
+    first in RANK,
+    `${path} is in no layer: put it in one of ${Object.keys(RANK).join(", ")}`,
+  );
+  return first;
+}
+
+const graph = await libGraph();
+
+Deno.test("architecture: every module of lib/ sits in a layer folder", () => {
+  assert.ok(graph.size > 20, `only ${graph.size} modules found`);
+  for (const path of graph.keys()) layerOf(path);
+});
+
+Deno.test("architecture: imports point down the layers, never up or sideways", () => {
+  const wrong: string[] = [];
+  for (const [from, targets] of graph) {
+    const a = layerOf(from);
+    for (const to of targets) {
+      const b = layerOf(to);
+      if (a === b) continue;
+      if (RANK[b] >= RANK[a]) wrong.push(`${from} (${a}) -> ${to} (${b})`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("architecture: no import cycle inside lib/", () => {
+  // Tarjan's strongly connected components; any component of two or more is a cycle.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  let next = 0;
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || graph.get(v)?.has(v)) {
+        cycles.push(component.sort());
+      }
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  assert.deepEqual(cycles, []);
+});
+
+Deno.test("architecture: npm versions are pinned in lib/deps.ts alone, and no module needs an import map", async () => {
+  const offenders: string[] = [];
+  const pinned = new Map<string, string>();
+  for (const dir of ["lib", "tests", "scripts", "bench"]) {
+    for await (const path of walk(`${ROOT}${dir}`)) {
+      const rel = relative(ROOT, path);
+      const text = await Deno.readTextFile(path);
+      const specifiers = [
+        ...text.matchAll(
+          /(?:^|\n)\s*(?:import|export)[^"'`;]*?from\s*["']([^"']+)["']/g,
+        ),
+        ...text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
+      ].map((m) => m[1]);
+      for (const s of specifiers) {
+        if (s.startsWith(".") || s.startsWith("node:")) continue;
+        if (s.startsWith("npm:") && rel === "lib/deps.ts") {
+          const name = s.replace(/^npm:(@?[^@]+)@.*$/, "$1");
+          const version = s.replace(/^npm:@?[^@]+@([^/]+).*$/, "$1");
+          assert.ok(
+            !pinned.has(name) || pinned.get(name) === version,
+            `${name} pinned twice`,
+          );
+          pinned.set(name, version);
+          continue;
+        }
+        offenders.push(`${rel}: ${s}`);
+      }
+    }
+  }
+  assert.deepEqual(
+    offenders,
+    [],
+    "import npm packages through lib/deps.ts; bare names need an import map a user's folder lacks",
+  );
+  assert.deepEqual([...pinned.keys()].sort(), [
+    "@napi-rs/canvas",
+    "@observablehq/plot",
+    "h5wasm",
+    "linkedom",
+    "nodejs-polars",
+  ]);
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  assert.equal(config.imports, undefined, "deno.json has an import map again");
+});
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory && entry.name !== "fixtures") yield* walk(path);
+    else if (entry.isFile && /\.ts$/.test(entry.name)) yield path;
+  }
+}

@@ -1,0 +1,367 @@
+// The Segmentations contract on real files: a sample written by h5wasm and a
+// fixture written by h5py (CSV order != HDF5 order, chunks of 3 masks,
+// awkward nouns).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MaskNotFoundError, pl, Segmentations } from "../../mod.ts";
+import { METADATA_COLUMNS } from "../../lib/data/paths.ts";
+import {
+  copyOfH5pyFixture,
+  H5PY_FIXTURE,
+  smallSampleDir,
+} from "../_support/helpers.ts";
+
+interface CsvRow {
+  maskRow: number;
+  image: string;
+  noun: string;
+  instance: number;
+  score: number;
+  box: number[] | null;
+  localized: number;
+}
+
+/** Parses the metadata CSV independently of the module (Python's csv rules). */
+async function csvRows(dataDir: string): Promise<CsvRow[]> {
+  const text = await Deno.readTextFile(
+    join(dataDir, "stimuli", "task-images_desc-segmentations_metadata.csv"),
+  );
+  const records: string[][] = [];
+  let field = "", row: string[] = [], quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") row.push(field), (field = "");
+    else if (ch === "\n") {
+      row.push(field), records.push(row), (row = []), (field = "");
+    } else field += ch;
+  }
+  return records.slice(1).map((r) => ({
+    maskRow: Number(r[0]),
+    image: r[1],
+    noun: r[2],
+    instance: Number(r[3]),
+    score: Number(r[4]),
+    box: r[5] === "" ? null : r.slice(5, 9).map(Number),
+    localized: Number(r[9]),
+  }));
+}
+
+function firstAppearance<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+for (
+  const [label, dataDir] of [
+    ["h5wasm sample", smallSampleDir],
+    ["h5py fixture", () => Promise.resolve(H5PY_FIXTURE)],
+  ] as const
+) {
+  Deno.test(`${label}: metadata is a Polars frame with the CSV's columns and dtypes`, async () => {
+    const dir = await dataDir();
+    using seg = await Segmentations.open({ dataDir: dir });
+    const rows = await csvRows(dir);
+    assert.deepEqual(seg.metadata.columns, [...METADATA_COLUMNS]);
+    assert.equal(seg.metadata.height, rows.length);
+    const schema = seg.metadata.schema;
+    for (const c of ["noun", "image_name", "mask_file"]) {
+      assert.ok(schema[c].equals(pl.String), c);
+    }
+    for (const c of ["mask_row", "instance_id", "localized"]) {
+      assert.ok(schema[c].equals(pl.Int64), c);
+    }
+    for (const c of ["score", "box_x0", "box_y1"]) {
+      assert.ok(schema[c].equals(pl.Float64), c);
+    }
+    assert.deepEqual(
+      seg.metadata.getColumn("noun").toArray(),
+      rows.map((r) => r.noun),
+    );
+    // Empty box cells are null, not 0 or NaN.
+    const nullBoxes = rows.filter((r) => r.box === null).length;
+    assert.equal(seg.metadata.getColumn("box_x0").nullCount(), nullBoxes);
+    // Polars expressions work on it with the re-exported namespace.
+    const high = seg.metadata.filter(pl.col("score").gt(0.5));
+    assert.equal(high.height, rows.filter((r) => r.score > 0.5).length);
+  });
+
+  Deno.test(`${label}: get() returns the mask of the row mask_row names`, async () => {
+    const dir = await dataDir();
+    using seg = await Segmentations.open({ dataDir: dir });
+    for (const r of await csvRows(dir)) {
+      const mask = seg.get(r.image, r.noun, r.instance);
+      assert.equal(mask.maskRow, r.maskRow);
+      assert.equal(mask.imageName, r.image);
+      assert.equal(mask.noun, r.noun);
+      assert.equal(mask.instance, r.instance);
+      assert.equal(mask.score, r.score);
+      assert.equal(mask.data.length, seg.width * seg.height);
+      assert.deepEqual(mask.data, seg.row(r.maskRow).data);
+      assert.ok(mask.data.every((v) => v === 0 || v === 1));
+    }
+  });
+
+  Deno.test(`${label}: nouns, forImage, images, hasImage`, async () => {
+    const dir = await dataDir();
+    using seg = await Segmentations.open({ dataDir: dir });
+    const rows = await csvRows(dir);
+    assert.deepEqual(seg.images(), firstAppearance(rows.map((r) => r.image)));
+    for (const image of seg.images()) {
+      const mine = rows.filter((r) => r.image === image);
+      assert.ok(seg.hasImage(image));
+      assert.deepEqual(
+        seg.nouns(image),
+        firstAppearance(
+          mine.filter((r) => r.localized === 1).map((r) => r.noun),
+        ),
+      );
+      assert.deepEqual(
+        seg.nouns(image, { localizedOnly: false }),
+        firstAppearance(mine.map((r) => r.noun)),
+      );
+      const frame = seg.forImage(image);
+      assert.deepEqual(frame.columns, [...METADATA_COLUMNS]);
+      assert.deepEqual(
+        frame.getColumn("mask_row").toArray().map(Number),
+        mine.map((r) => r.maskRow),
+      );
+    }
+  });
+
+  Deno.test(`${label}: an image without masks gets empty answers, get() explains`, async () => {
+    using seg = await Segmentations.open({ dataDir: await dataDir() });
+    const other = "LAION_not_shared_0042.jpg";
+    assert.equal(seg.hasImage(other), false);
+    assert.deepEqual(seg.nouns(other), []);
+    const frame = seg.forImage(other);
+    assert.equal(frame.height, 0);
+    assert.deepEqual(frame.columns, [...METADATA_COLUMNS]);
+    assert.deepEqual(frame.schema, seg.metadata.schema);
+    assert.throws(() => seg.get(other, "person"), (err: unknown) => {
+      assert.ok(err instanceof MaskNotFoundError);
+      assert.match(err.message, /LAION_not_shared_0042\.jpg/);
+      assert.match(err.message, /shared stimulus set/);
+      return true;
+    });
+  });
+
+  Deno.test(`${label}: a missing noun or instance names both and lists the nouns`, async () => {
+    const dir = await dataDir();
+    using seg = await Segmentations.open({ dataDir: dir });
+    const image = seg.images()[0];
+    const nouns = seg.nouns(image, { localizedOnly: false });
+    assert.throws(() => seg.get(image, "unicorn"), (err: unknown) => {
+      assert.ok(err instanceof MaskNotFoundError);
+      assert.match(err.message, /unicorn/);
+      assert.ok(err.message.includes(image));
+      for (const n of nouns) {
+        assert.ok(
+          err.message.includes(JSON.stringify(n)),
+          `message lists ${n}`,
+        );
+      }
+      assert.deepEqual(err.availableNouns, nouns);
+      return true;
+    });
+    assert.throws(() => seg.get(image, nouns[0], 99), /instance/);
+  });
+
+  Deno.test(`${label}: row() range errors name the valid range`, async () => {
+    using seg = await Segmentations.open({ dataDir: await dataDir() });
+    for (const bad of [-1, seg.length, 1.5, NaN]) {
+      assert.throws(() => seg.row(bad), (err: unknown) => {
+        assert.ok(err instanceof RangeError);
+        assert.ok(err.message.includes(`0 to ${seg.length - 1}`), err.message);
+        return true;
+      });
+    }
+  });
+}
+
+Deno.test("h5py fixture: every mask equals its CSV box, read through chunks of 3 masks", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  assert.equal(seg.length, 10);
+  assert.equal(seg.width, 32);
+  assert.equal(seg.height, 24);
+  for (const r of await csvRows(H5PY_FIXTURE)) {
+    const mask = seg.row(r.maskRow);
+    const [x0, y0, x1, y1] = r.box ?? [0, 0, 32, 24];
+    for (let y = 0; y < 24; y++) {
+      for (let x = 0; x < 32; x++) {
+        const want = x >= x0 && x < x1 && y >= y0 && y < y1 ? 1 : 0;
+        assert.equal(
+          mask.data[y * 32 + x],
+          want,
+          `row ${r.maskRow} pixel (${x}, ${y})`,
+        );
+      }
+    }
+    assert.deepEqual(mask.bbox(), [x0, y0, x1, y1]);
+  }
+});
+
+Deno.test("h5py fixture: awkward nouns survive the CSV (commas, quotes, non-ASCII, numeric)", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const first = "shared_12rep_LAION_cluster_1003_i0.jpg";
+  assert.deepEqual(seg.nouns(first), ["person", 'hat, "red"', "café crème"]);
+  assert.deepEqual(seg.nouns(first, { localizedOnly: false }), [
+    "person",
+    'hat, "red"',
+    "sky",
+    "café crème",
+  ]);
+  assert.deepEqual(seg.nouns("shared_4rep_LAION_cluster_1411_i2.jpg"), [
+    "7",
+    "dog",
+    "person",
+  ]);
+  assert.equal(
+    seg.get("shared_4rep_LAION_cluster_1411_i2.jpg", "7").maskRow,
+    5,
+  );
+  assert.equal(seg.get(first, "café crème").maskRow, 4);
+  // Non-contiguous CSV rows still come back in CSV order.
+  assert.deepEqual(seg.forImage(first).getColumn("noun").toArray(), [
+    "person",
+    "person",
+    'hat, "red"',
+    "sky",
+    "café crème",
+  ]);
+});
+
+Deno.test("row() carries the CSV metadata; close() is safe twice and later reads fail clearly", async () => {
+  const seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const mask = seg.row(9);
+  assert.equal(mask.noun, 'hat, "red"');
+  assert.equal(mask.instance, 0);
+  assert.deepEqual(mask.info?.box, [4, 0, 9, 4]);
+  seg.close();
+  seg.close();
+  seg[Symbol.dispose]();
+  assert.throws(() => seg.row(0), /closed/);
+});
+
+Deno.test("the fixture's stimulus archive: vlen uint8 images with NUL bytes come back whole", async () => {
+  const { loadStimuli } = await import("../../mod.ts");
+  using stim = await loadStimuli({ dataDir: await copyOfH5pyFixture() });
+  const name = "shared_4rep_LAION_cluster_1411_i2.jpg";
+  const jpeg = await stim.images.jpeg(name);
+  const enc = new TextEncoder();
+  const want = new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xe0,
+    0x00,
+    0x10,
+    ...enc.encode("JFIF"),
+    0x00,
+    ...enc.encode(name),
+    0x00,
+    0xff,
+    0xd9,
+  ]);
+  assert.deepEqual(jpeg, want);
+  assert.equal(await stim.images.jpeg("no_such_image.jpg"), null);
+  assert.equal(stim.segmentations.nouns(name)[0], "7");
+});
+
+Deno.test("the fast chunk reader serves both files, byte-identical to h5wasm", async () => {
+  for (const dir of [await smallSampleDir(), H5PY_FIXTURE]) {
+    using fast = await Segmentations.open({ dataDir: dir });
+    using slow = await Segmentations.open({ dataDir: dir, reader: "h5wasm" });
+    assert.equal(fast.reader, "chunks");
+    assert.equal(slow.reader, "h5wasm");
+    for (let r = 0; r < fast.length; r++) {
+      assert.deepEqual(fast.row(r).data, slow.row(r).data, `${dir} row ${r}`);
+    }
+  }
+});
+
+Deno.test("a corrupted chunk is an error naming the file and row, never a wrong mask", async () => {
+  const { ChunkedDataset } = await import("../../lib/hdf5/chunks.ts");
+  const dir = await copyOfH5pyFixture();
+  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
+  const opened = ChunkedDataset.open(h5, "masks");
+  assert.ok("reader" in opened);
+  const chunk = opened.reader.chunks().find((c) => c.offset[0] === 3)!; // rows 3-5
+  opened.reader.close();
+  const bytes = await Deno.readFile(h5);
+  bytes.fill(0x55, chunk.address + 2, chunk.address + chunk.size - 2);
+  await Deno.writeFile(h5, bytes);
+  using seg = await Segmentations.open({ dataDir: dir });
+  assert.throws(() => seg.row(4), (err: Error) => {
+    assert.ok(err.message.includes(h5), err.message);
+    assert.match(err.message, /row 4\b/);
+    return true;
+  });
+  // Rows in other chunks still read, and right.
+  using clean = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  assert.deepEqual(seg.row(0).data, clean.row(0).data);
+  assert.deepEqual(seg.row(9).data, clean.row(9).data);
+});
+
+Deno.test("stimulus JPEGs stored as variable-length strings keep their NUL bytes", async () => {
+  const { writeVlenBytesDataset } = await import(
+    "../../lib/hdf5/vlen_writer.ts"
+  );
+  const { StimulusArchive } = await import("../../mod.ts");
+  const dir = await copyOfH5pyFixture();
+  const names = ["a.jpg", "b.jpg", "c.jpg"];
+  const jpegs = names.map((n, i) =>
+    new Uint8Array([
+      0xff,
+      0xd8,
+      0xff,
+      0xe0,
+      0x00,
+      0x10,
+      0x4a,
+      0x46,
+      0,
+      0,
+      i,
+      ...new TextEncoder().encode(n),
+      0xff,
+      0xd9,
+    ])
+  );
+  await writeVlenBytesDataset(
+    join(dir, "stimuli", "task-images_stimuli.h5"),
+    "images",
+    jpegs,
+    { as: "string" },
+  );
+  await Deno.writeTextFile(
+    join(dir, "stimuli", "task-images_metadata.csv"),
+    `image_name\n${names.join("\n")}\n`,
+  );
+  using archive = new StimulusArchive(dir);
+  for (let i = 0; i < names.length; i++) {
+    assert.deepEqual(await archive.jpeg(names[i]), jpegs[i]);
+  }
+});
+
+Deno.test("a mask shows itself as a PNG of its own size (outside a kernel: the bundle, synchronously)", async () => {
+  const { loadImage } = await import("../../lib/deps.ts");
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const mask = seg.row(7);
+  const hook =
+    (mask as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ];
+  const bundle = hook.call(mask);
+  assert.match(bundle["text/plain"], /person #0, row 7, 32x24/);
+  const png = Uint8Array.from(
+    atob(bundle["image/png"]),
+    (c) => c.charCodeAt(0),
+  );
+  const image = await loadImage(png);
+  assert.equal(image.width, 32);
+  assert.equal(image.height, 24);
+});
