@@ -9,6 +9,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Folders of lib/, bottom first; a module may import its own folder or a lower rank. */
 const RANK: Record<string, number> = {
   "deps.ts": 0,
+  base: 0,
   hdf5: 1,
   display: 1,
   data: 2,
