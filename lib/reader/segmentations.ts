@@ -30,6 +30,7 @@ import {
 } from "./noun_counts.ts";
 import { Mask } from "./mask.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
+import { closestNames, didYouMean, requireName } from "../base/suggest.ts";
 
 /**
  * Which masks to stream or measure: a metadata DataFrame (any Polars filter
@@ -62,6 +63,10 @@ export interface NounsOptions {
   localizedOnly?: boolean;
 }
 
+const PICK_IMAGE =
+  'Pass one image name, e.g. frame.getColumn("image_name").get(0), or seg.images()[0].';
+const PICK_NOUN = "Pass one noun, e.g. seg.nouns(image)[0].";
+
 /**
  * Thrown by {@link SegmentationsReader.get} when the asked-for mask does not exist;
  * carries what does.
@@ -75,6 +80,12 @@ export class MaskNotFoundError extends Error {
   readonly instance: number;
   /** The image's nouns (all rows, localized or not); empty when the image has no masks. */
   readonly availableNouns: string[];
+  /**
+   * The closest existing names to the one that is missing (image names for
+   * an unknown image, the image's nouns for an unknown noun), best first;
+   * empty when none is close.
+   */
+  readonly suggestions: string[];
 
   /** Builds the error and its message. */
   constructor(
@@ -83,6 +94,7 @@ export class MaskNotFoundError extends Error {
     instance: number,
     availableNouns: string[],
     message: string,
+    suggestions: string[] = [],
   ) {
     super(message);
     this.name = "MaskNotFoundError";
@@ -90,6 +102,7 @@ export class MaskNotFoundError extends Error {
     this.noun = noun;
     this.instance = instance;
     this.availableNouns = availableNouns;
+    this.suggestions = suggestions;
   }
 }
 
@@ -192,20 +205,29 @@ export class SegmentationsReader implements Disposable {
    * The mask of `noun` number `instance` (the CSV's `instance_id`) in `imageName`.
    *
    * @throws {MaskNotFoundError} When the image has no masks (only the shared
-   * stimulus set has any) or no such noun and instance; lists the image's nouns.
+   * stimulus set has any) or no such noun and instance; lists the image's
+   * nouns and suggests the closest names (a case difference, a missing
+   * suffix such as `_i0`, a typo).
+   * @throws {TypeError} When `imageName` or `noun` is not a string (e.g. a
+   * DataFrame): pick one value from it.
    */
   get(imageName: string, noun: string, instance = 0): Mask {
     this.#checkOpen();
+    requireName(imageName, "seg.get", "imageName", PICK_IMAGE);
+    requireName(noun, "seg.get", "noun", PICK_NOUN);
     const index = this.#index;
     const rows = index.rowsOf(imageName);
     if (rows.length === 0) {
+      const close = closestNames(imageName, index.imageNames());
       throw new MaskNotFoundError(
         imageName,
         noun,
         instance,
         [],
         `No masks for image "${imageName}": segmentation masks exist only for the shared stimulus set ` +
-          `(${index.imageCount} images here; seg.hasImage(name) tells which).`,
+          `(${index.imageCount} images here; seg.hasImage(name) tells which).` +
+          didYouMean(imageName, close),
+        close,
       );
     }
     for (const r of rows) {
@@ -217,19 +239,28 @@ export class SegmentationsReader implements Disposable {
     const instances = rows.filter((r) => index.noun[r] === noun).map((r) =>
       index.instance[r]
     );
-    const what = instances.length > 0
-      ? `noun "${noun}" has instance(s) ${
-        instances.join(", ")
-      }, not ${instance}`
-      : `no noun "${noun}"`;
+    if (instances.length > 0) {
+      throw new MaskNotFoundError(
+        imageName,
+        noun,
+        instance,
+        available,
+        `Image "${imageName}" has no instance ${instance} of noun "${noun}"; ` +
+          `its ${instances.length === 1 ? "instance is" : "instances are"} ${
+            instances.join(", ")
+          }.`,
+      );
+    }
+    const close = closestNames(noun, available);
     throw new MaskNotFoundError(
       imageName,
       noun,
       instance,
       available,
-      `Image "${imageName}" has ${what}; its nouns: ${
-        available.map((n) => JSON.stringify(n)).join(", ")
-      }.`,
+      `Image "${imageName}" has no noun "${noun}".${
+        didYouMean(noun, close)
+      } Its nouns: ${available.map((n) => JSON.stringify(n)).join(", ")}.`,
+      close,
     );
   }
 
@@ -238,6 +269,7 @@ export class SegmentationsReader implements Disposable {
    * columns when the image has no masks.
    */
   forImage(imageName: string): pl.DataFrame {
+    requireName(imageName, "seg.forImage", "imageName", PICK_IMAGE);
     const rows = this.#index.rowsOf(imageName);
     if (rows.length === 0) return this.metadata.clear();
     const first = rows[0];
@@ -252,6 +284,7 @@ export class SegmentationsReader implements Disposable {
    * for an image without masks.
    */
   nouns(imageName: string, options: NounsOptions = {}): string[] {
+    requireName(imageName, "seg.nouns", "imageName", PICK_IMAGE);
     const localizedOnly = options.localizedOnly ?? true;
     const index = this.#index;
     const seen = new Set<string>();
@@ -264,6 +297,7 @@ export class SegmentationsReader implements Disposable {
 
   /** Whether the image has any masks. */
   hasImage(imageName: string): boolean {
+    requireName(imageName, "seg.hasImage", "imageName", PICK_IMAGE);
     return this.#index.rowsOf(imageName).length > 0;
   }
 

@@ -365,3 +365,98 @@ Deno.test("a mask shows itself as a PNG of its own size (outside a kernel: the b
   assert.equal(image.width, 32);
   assert.equal(image.height, 24);
 });
+
+Deno.test("near misses: get() suggests the image with its _i0 suffix or right case, and the noun", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const image = "shared_12rep_LAION_cluster_1003_i0.jpg";
+  for (
+    const typed of [
+      "shared_12rep_LAION_cluster_1003.jpg",
+      "SHARED_12rep_LAION_cluster_1003_i0.jpg",
+    ]
+  ) {
+    // forImage/nouns keep the spec's empty answers; get() explains.
+    assert.deepEqual(seg.nouns(typed), []);
+    assert.equal(seg.forImage(typed).height, 0);
+    assert.throws(() => seg.get(typed, "person"), (err: unknown) => {
+      assert.ok(err instanceof MaskNotFoundError);
+      assert.deepEqual(err.suggestions, [image]);
+      assert.ok(err.message.includes(`Did you mean "${image}"?`), err.message);
+      return true;
+    });
+  }
+  assert.throws(() => seg.get(image, "Person"), (err: unknown) => {
+    assert.ok(err instanceof MaskNotFoundError);
+    assert.deepEqual(err.suggestions, ["person"]);
+    assert.match(
+      err.message,
+      /has no noun "Person"\. Did you mean "person"\? Its nouns: /,
+    );
+    return true;
+  });
+  assert.throws(() => seg.get(image, "unicorn"), (err: unknown) => {
+    assert.ok(err instanceof MaskNotFoundError);
+    assert.deepEqual(err.suggestions, []);
+    assert.doesNotMatch(err.message, /Did you mean/);
+    return true;
+  });
+  // Nothing close to a made-up name: no suggestion, the shared-set hint stays.
+  assert.throws(
+    () => seg.get("LAION_not_shared_0042.jpg", "person"),
+    (err: unknown) => {
+      assert.ok(err instanceof MaskNotFoundError);
+      assert.doesNotMatch(err.message, /Did you mean/);
+      return true;
+    },
+  );
+});
+
+Deno.test("near misses: a missing instance says which instances the noun has, in plain grammar", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const image = "shared_12rep_LAION_cluster_1003_i0.jpg";
+  assert.throws(() => seg.get(image, "person", 3), (err: unknown) => {
+    assert.ok(err instanceof MaskNotFoundError);
+    assert.equal(
+      err.message,
+      `Image "${image}" has no instance 3 of noun "person"; its instances are 0, 1.`,
+    );
+    return true;
+  });
+  assert.throws(
+    () => seg.get(image, "sky", 1),
+    /has no instance 1 of noun "sky"; its instance is 0\.$/,
+  );
+});
+
+Deno.test("a DataFrame where a name is expected: one line naming the call, not the frame's content", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const frame = seg.forImage("shared_12rep_LAION_cluster_1003_i0.jpg");
+  const calls: [string, () => unknown][] = [
+    ["seg.get", () => seg.get(frame as never, "person")],
+    ["seg.nouns", () => seg.nouns(frame as never)],
+    ["seg.forImage", () => seg.forImage(frame as never)],
+    ["seg.hasImage", () => seg.hasImage(frame as never)],
+  ];
+  for (const [name, call] of calls) {
+    assert.throws(call, (err: unknown) => {
+      assert.ok(err instanceof TypeError);
+      assert.ok(
+        err.message.startsWith(
+          `${name}: imageName must be a string; got a DataFrame (${frame.height} rows x 11 columns).`,
+        ),
+        err.message,
+      );
+      assert.ok(!err.message.includes("\n"), "one line");
+      assert.ok(!err.message.includes("person_0.png"), "no frame content");
+      return true;
+    });
+  }
+  assert.throws(
+    () =>
+      seg.get(
+        "shared_12rep_LAION_cluster_1003_i0.jpg",
+        frame.getColumn("noun") as never,
+      ),
+    /^TypeError: seg\.get: noun must be a string; got a Series of \d+ values\./,
+  );
+});
