@@ -68,13 +68,10 @@ const SVG_NS = "http://www.w3.org/2000/svg";
  * without the namespaces, which some frontends need to show an SVG as an image.
  *
  * Inside the kernel the hook shows the figure itself (a `display_data`
- * output) and returns only the one-line `summary` as the cell's result:
- * Deno 2.9's kernel sometimes publishes a cell's result after the cell's
- * "idle" status, and Jupyter frontends (JupyterLab, nbconvert) then drop it;
- * measured here, 1 result in 5 to 20. A display followed by a turn of the
- * event loop arrives in order (0 late in hundreds of runs), so the figure
- * always shows and at worst the summary line goes missing. Outside a kernel
- * the hook returns the whole bundle.
+ * output) and returns an empty result, so the figure is the cell's only
+ * visible output (see {@link displayHook} for why, and what the kernel does
+ * with other results). Outside a kernel the hook returns the whole bundle,
+ * with `summary` as its `text/plain`.
  *
  * `kernel` finds the kernel's display function (replaceable in tests).
  */
@@ -96,7 +93,7 @@ export function displayable<T extends object>(
     }
     return { "text/html": el.outerHTML, "text/plain": summary };
   };
-  setDisplay(figure, displayHook(bundle, () => summary, kernel));
+  setDisplay(figure, displayHook(bundle, null, kernel));
   return figure;
 }
 

@@ -4,8 +4,9 @@
  * @module
  */
 
-import { displayHook } from "../display/jupyter.ts";
+import { displayHook, setDisplay } from "../display/jupyter.ts";
 import { encodePng } from "../display/png.ts";
+import { pngBundle } from "../display/image.ts";
 
 /** The metadata a mask carries when it is known from the CSV. */
 export interface MaskInfo {
@@ -23,10 +24,36 @@ export interface MaskInfo {
   localized: boolean;
 }
 
+/** Options for {@link Mask.display}. */
+export interface MaskDisplayOptions {
+  /**
+   * Shown width in CSS pixels (the height follows the mask's aspect ratio).
+   * The PNG inside is always the mask at its own size.
+   *
+   * @default {320}
+   */
+  size?: number;
+}
+
+/**
+ * What {@link Mask.display} returns: shown by the Deno Jupyter kernel when
+ * it is a cell's last expression.
+ */
+export interface MaskDisplay {
+  /** The mask shown. */
+  readonly mask: Mask;
+  /** Shown width in CSS pixels. */
+  readonly size: number;
+  /** The display's `text/html` and `text/plain`. */
+  bundle(): Record<string, string>;
+}
+
 /**
  * A binary mask: `data` holds `height * width` values, 0 or 1, row-major.
  *
- * Shown as a PNG when it is a Jupyter cell's last expression.
+ * A Jupyter cell that ends with a mask shows it 320 pixels wide under a
+ * title (image, noun, instance, score, area); `mask.display({ size })`
+ * picks another size, `mask.toPng()` gives the PNG at the mask's own size.
  *
  * @example Area and bounding box
  * ```ts
@@ -130,6 +157,61 @@ export class Mask {
     return encodePng(rgba, this.width, this.height);
   }
 
+  /**
+   * The mask shown `size` pixels wide under its title, for a notebook
+   * cell's last line: `mask.display({ size: 600 })`.
+   *
+   * @throws {RangeError} When `size` is not a positive number.
+   */
+  display(options: MaskDisplayOptions = {}): MaskDisplay {
+    const size = options.size ?? 320;
+    if (!(typeof size === "number" && size > 0 && Number.isFinite(size))) {
+      throw new RangeError(
+        `mask.display: size must be a positive number of pixels; got ${size}.`,
+      );
+    }
+    const mask = this;
+    const view: MaskDisplay = {
+      mask,
+      size,
+      bundle: () => mask.#bundle(size),
+      toString: () => mask.toString(),
+    } as MaskDisplay;
+    setDisplay(view, displayHook(view.bundle));
+    return view;
+  }
+
+  /** The title and details lines of the display. */
+  #bundle(size: number): Record<string, string> {
+    const area = this.area;
+    const share = area / (this.width * this.height);
+    const areaText = `area ${area.toLocaleString("en-US")} px (${
+      formatShare(share)
+    })`;
+    const info = this.info;
+    const title = info
+      ? `${info.noun} #${info.instance}`
+      : `mask row ${this.maskRow}`;
+    const details = [
+      ...(info ? [info.imageName] : []),
+      ...(info && Number.isFinite(info.score)
+        ? [`score ${info.score.toFixed(2)}`]
+        : []),
+      areaText,
+      `${this.width}x${this.height}`,
+      ...(info ? [`row ${this.maskRow}`] : []),
+    ].join(" · ");
+    return pngBundle({
+      png: this.toPng(),
+      width: this.width,
+      height: this.height,
+      size,
+      title,
+      details,
+      text: `${this.toString()}, ${areaText}`,
+    });
+  }
+
   /** One line: where the mask comes from and its size. */
   toString(): string {
     const what = this.info
@@ -139,28 +221,21 @@ export class Mask {
   }
 
   /**
-   * The Deno Jupyter kernel calls this to show the mask inline: `image/png`
-   * at the mask's own size, and a text line. Outside a kernel it returns
-   * that bundle; inside, it shows it as a display output (which Deno 2.9's
-   * kernel never drops) and returns the text line.
+   * The Deno Jupyter kernel calls this when a cell ends with the mask: the
+   * same as {@link Mask.display} with its default size. Outside a kernel it
+   * returns the bundle; inside, it shows it as a display output and leaves
+   * an empty result (see `displayHook` in lib/display/jupyter.ts for why).
    */
   [Symbol.for("Jupyter.display")]():
     | Record<string, string>
     | Promise<Record<string, string>> {
-    return displayHook(
-      () => ({
-        "image/png": base64(this.toPng()),
-        "text/plain": this.toString(),
-      }),
-      () => this.toString(),
-    )();
+    return displayHook(() => this.#bundle(320))();
   }
 }
 
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
+/** A share as a percentage with two significant digits: 12%, 1.2%, 0.012%. */
+function formatShare(share: number): string {
+  if (share === 0) return "0%";
+  const pct = share * 100;
+  return `${pct >= 10 ? Math.round(pct) : Number(pct.toPrecision(2))}%`;
 }

@@ -31,6 +31,8 @@ import {
 import { Mask } from "./mask.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
 import { closestNames, didYouMean, requireName } from "../base/suggest.ts";
+import { displayHook } from "../display/jupyter.ts";
+import { summaryBundle } from "./_summary.ts";
 
 /**
  * Which masks to stream or measure: a metadata DataFrame (any Polars filter
@@ -433,6 +435,33 @@ export class SegmentationsReader implements Disposable {
   /** A one-line summary. */
   toString(): string {
     return `Segmentations(${this.length} masks, ${this.#index.imageCount} images, ${this.width}x${this.height}, ${this.dataDir})`;
+  }
+
+  /**
+   * The Deno Jupyter kernel calls this when a cell ends with the reader: a
+   * compact summary (masks, images, nouns, the localized share, the most
+   * frequent nouns, the files and the reader in use) as HTML and text.
+   * Outside a kernel it returns that bundle; inside, it shows it as a
+   * display output and leaves an empty result (see lib/display/jupyter.ts).
+   */
+  [Symbol.for("Jupyter.display")]():
+    | Record<string, string>
+    | Promise<Record<string, string>> {
+    return displayHook(() =>
+      summaryBundle({
+        masks: this.length,
+        images: this.#index.imageCount,
+        width: this.width,
+        height: this.height,
+        reader: this.#closed ? "closed" : this.reader,
+        nouns: this.#index.noun,
+        localized: this.#index.localized,
+        files: [
+          { label: "masks", path: this.paths.h5 },
+          { label: "metadata", path: this.paths.csv },
+        ],
+      })
+    )();
   }
 
   #selectRows(selection: MaskSelection | undefined): number[] {

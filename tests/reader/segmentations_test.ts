@@ -347,7 +347,7 @@ Deno.test("stimulus JPEGs stored as variable-length strings keep their NUL bytes
   }
 });
 
-Deno.test("a mask shows itself as a PNG of its own size (outside a kernel: the bundle, synchronously)", async () => {
+Deno.test("a mask shows itself 320 px wide under a title; the PNG inside is at its own size", async () => {
   const { loadImage } = await import("../../lib/deps.ts");
   using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
   const mask = seg.row(7);
@@ -355,15 +355,47 @@ Deno.test("a mask shows itself as a PNG of its own size (outside a kernel: the b
     (mask as unknown as Record<symbol, () => Record<string, string>>)[
       Symbol.for("Jupyter.display")
     ];
+  // Outside a kernel: the bundle, synchronously.
   const bundle = hook.call(mask);
-  assert.match(bundle["text/plain"], /person #0, row 7, 32x24/);
-  const png = Uint8Array.from(
-    atob(bundle["image/png"]),
-    (c) => c.charCodeAt(0),
+  assert.match(bundle["text/plain"], /person #0, row 7, 32x24\), area \d+ px/);
+  const html = bundle["text/html"];
+  assert.match(html, /<div style="font-weight:600">person #0<\/div>/);
+  assert.match(
+    html,
+    /shared_12rep_LAION_cluster_1003_i0\.jpg · score 0\.91 · area [\d,]+ px \([\d.]+%\) · 32x24 · row 7/,
   );
+  assert.match(html, /width="320" height="240"/);
+  assert.match(html, /image-rendering:pixelated/, "enlarged: sharp pixels");
+  const b64 = html.match(/data:image\/png;base64,([^"]+)"/)![1];
+  const png = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  assert.deepEqual(png, mask.toPng(), "the raw PNG, not re-encoded");
   const image = await loadImage(png);
   assert.equal(image.width, 32);
   assert.equal(image.height, 24);
+  assert.equal(String(mask.area), bundle["text/plain"].match(/area (\d+)/)![1]);
+});
+
+Deno.test("mask.display({ size }) picks the shown size; titles from the data are escaped", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const mask = seg.get("shared_12rep_LAION_cluster_1003_i0.jpg", 'hat, "red"');
+  const view = mask.display({ size: 16 });
+  assert.equal(view.mask, mask);
+  const html = view.bundle()["text/html"];
+  assert.match(html, /width="16" height="12"/);
+  assert.doesNotMatch(html, /pixelated/, "shrunk: smooth");
+  assert.ok(html.includes("hat, &quot;red&quot; #0"), "noun escaped");
+  assert.ok(!html.includes('"red"'), "no raw quotes from the data");
+  const hook =
+    (view as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ];
+  assert.deepEqual(hook.call(view), view.bundle());
+  for (const bad of [0, -5, NaN, Infinity]) {
+    assert.throws(
+      () => mask.display({ size: bad }),
+      /mask\.display: size must be a positive number/,
+    );
+  }
 });
 
 Deno.test("near misses: get() suggests the image with its _i0 suffix or right case, and the noun", async () => {
@@ -458,5 +490,64 @@ Deno.test("a DataFrame where a name is expected: one line naming the call, not t
         frame.getColumn("noun") as never,
       ),
     /^TypeError: seg\.get: noun must be a string; got a Series of \d+ values\./,
+  );
+});
+
+Deno.test("seg as a cell's last line: a compact summary of counts, nouns, files and reader", async () => {
+  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
+  const rows = await csvRows(H5PY_FIXTURE);
+  const hook = (seg as unknown as Record<symbol, () => Record<string, string>>)[
+    Symbol.for("Jupyter.display")
+  ];
+  const bundle = hook.call(seg);
+  const text = bundle["text/plain"];
+  const nouns = new Set(rows.map((r) => r.noun));
+  const images = new Set(rows.map((r) => r.image));
+  const localized = rows.filter((r) => r.localized === 1).length;
+  assert.ok(
+    text.startsWith(
+      `Segmentations: ${seg.length} masks · ${images.size} images · ${nouns.size} nouns · 32x24 px\n`,
+    ),
+    text,
+  );
+  assert.ok(
+    text.includes(
+      `localized: ${
+        Math.round(100 * localized / rows.length)
+      }% of masks (${localized} of ${rows.length})`,
+    ),
+  );
+  assert.match(text, /top nouns: person 3 · /);
+  assert.ok(text.includes(`masks: ${seg.paths.h5} (`));
+  assert.ok(text.includes(`metadata: ${seg.paths.csv} (`));
+  assert.match(text, /reader: chunks/);
+  assert.ok(text.split("\n").length <= 8, "a few lines, not a dump");
+  const html = bundle["text/html"];
+  assert.match(html, /class="seg-summary"/);
+  // The awkward noun `hat, "red"` is escaped if it shows.
+  assert.ok(!html.includes('"red"'));
+  assert.ok(html.includes(seg.paths.h5));
+  // toString() stays one line.
+  assert.ok(!String(seg).includes("\n"));
+  assert.match(String(seg), /^Segmentations\(\d+ masks, \d+ images, 32x24, /);
+});
+
+Deno.test("displayHook in the kernel: the display first, then an empty result (or the summary given)", async () => {
+  const { displayHook } = await import("../../lib/display/jupyter.ts");
+  const shown: Record<string, string>[] = [];
+  const kernel = () => (bundle: Record<string, string>) => {
+    shown.push(bundle);
+    return Promise.resolve();
+  };
+  const result = await displayHook(
+    () => ({ "text/plain": "x" }),
+    null,
+    kernel,
+  )();
+  assert.deepEqual(shown, [{ "text/plain": "x" }]);
+  assert.deepEqual(result, {});
+  assert.deepEqual(
+    await displayHook(() => ({}), () => "line", kernel)(),
+    { "text/plain": "line" },
   );
 });
