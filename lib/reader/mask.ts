@@ -170,12 +170,11 @@ export class Mask {
         `mask.display: size must be a positive number of pixels; got ${size}.`,
       );
     }
-    const mask = this;
     const view: MaskDisplay = {
-      mask,
+      mask: this,
       size,
-      bundle: () => mask.#bundle(size),
-      toString: () => mask.toString(),
+      bundle: () => this.#bundle(size),
+      toString: () => this.toString(),
     } as MaskDisplay;
     setDisplay(view, displayHook(view.bundle));
     return view;
