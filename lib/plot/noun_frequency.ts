@@ -13,6 +13,7 @@ import {
   styleFigure,
 } from "./figure.ts";
 import { defaultDocument } from "./_document.ts";
+import { integerTicks } from "./_ticks.ts";
 import { nounCounts } from "../reader/noun_counts.ts";
 
 /** Options for {@link plotNounFrequency}. */
@@ -104,12 +105,14 @@ export function plotNounFrequency(
   const longest = Math.max(0, ...nouns.map((n) => n.length));
   const marginLeft = Math.min(240, Math.max(40, 14 + longest * 7));
   const unit = by === "masks" ? "masks" : "images";
+  const marginRight = 48;
+  const most = Math.max(0, ...rows.map((r) => r[by]));
   const figure = Plot.plot({
     document: (options.document ?? defaultDocument()) as never,
     width,
     height: 40 + Math.max(1, rows.length) * 18,
     marginLeft,
-    marginRight: 48,
+    marginRight,
     marginTop: 20,
     marginBottom: 16,
     title: options.title ?? `Most frequent nouns, by ${unit}`,
@@ -117,7 +120,14 @@ export function plotNounFrequency(
       Math.min(top, counts.height)
     } of ${counts.height} nouns · ${frame.height} masks`,
     style: { fontSize: "11px" },
-    x: { axis: "top", grid: true, label: null },
+    // Counts: whole-number ticks only.
+    x: {
+      axis: "top",
+      grid: true,
+      label: null,
+      ticks: integerTicks(most, width - marginLeft - marginRight),
+      tickFormat: ",d",
+    },
     y: { domain: nouns, label: null, tickSize: 0 },
     marks: [
       Plot.barX(rows, {

@@ -14,6 +14,7 @@ import {
   styleFigure,
 } from "./figure.ts";
 import { defaultDocument } from "./_document.ts";
+import { integerTicks } from "./_ticks.ts";
 
 /** Options for {@link plotScores}. */
 export interface PlotScoresOptions {
@@ -103,11 +104,22 @@ export function plotScores(
     (_, i) => lo + (hi - lo) * i / bins,
   );
   const groups = byLocalized ? [LOCALIZED, NOT_LOCALIZED] : ["all"];
+  // The tallest bar, for whole-number count ticks: bins as d3's (lower edge
+  // in, upper edge out, the last bin closed).
+  const tally = new Map<string, number>();
+  for (const r of rows) {
+    let b = 0;
+    while (b < bins - 1 && r.score >= thresholds[b + 1]) b++;
+    const key = `${r.group}|${b}`;
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+  }
+  const tallest = Math.max(0, ...tally.values());
+  const height = byLocalized ? 300 : 220;
   const color = byLocalized ? "group" : "#4269d0";
   const figure = Plot.plot({
     document: (options.document ?? defaultDocument()) as never,
     width,
-    height: byLocalized ? 300 : 220,
+    height,
     marginLeft: 48,
     marginRight: byLocalized ? 90 : 20,
     title: options.title ?? "Detector scores",
@@ -118,7 +130,13 @@ export function plotScores(
     } · ${bins} bins`,
     style: { fontSize: "11px" },
     x: { domain: [lo, hi], label: "score →", labelAnchor: "right" },
-    y: { grid: true, label: "↑ masks" },
+    y: {
+      grid: true,
+      label: "↑ masks",
+      // Counts: whole-number ticks only (about one per 40 px of a facet).
+      ticks: integerTicks(tallest, (height - 60) / groups.length, 40),
+      tickFormat: ",d",
+    },
     fy: byLocalized ? { domain: groups, label: null } : undefined,
     color: byLocalized
       ? {

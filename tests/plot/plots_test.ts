@@ -148,6 +148,15 @@ Deno.test("plotNounFrequency: snapshot of the top nouns by masks, and by images 
   assert.deepEqual(values, counts.map((c) => c.images));
   assert.equal(byImages.querySelectorAll('g[aria-label="bar"] rect').length, 5);
   assert.match(byImages.textContent!, /Most frequent nouns, by images/);
+  // Counts tick at whole numbers only, from 0 up to the largest count.
+  for (const figure of [byMasks, byImages]) {
+    const xTicks = [
+      ...figure.querySelectorAll('g[aria-label="x-axis tick label"] text'),
+    ].map((t) => t.textContent!);
+    assert.ok(xTicks.length >= 2, `x ticks: ${xTicks}`);
+    assert.equal(xTicks[0], "0");
+    for (const t of xTicks) assert.match(t, /^\d[\d,]*$/, `integer tick ${t}`);
+  }
 
   assert.throws(() => plotNounFrequency(seg.metadata, { top: 0 }), RangeError);
   assert.throws(
@@ -181,6 +190,15 @@ Deno.test("plotScores: snapshots of the histogram, whole and split by localized"
   );
   assert.equal(titles.reduce((a, b) => a + b, 0), seg.metadata.height);
   assert.throws(() => plotScores(seg.metadata, { bins: 0 }), RangeError);
+  // Few masks: the count axis still ticks at whole numbers (no 0.5).
+  for (const byLocalized of [false, true]) {
+    const few = plotScores(seg.metadata.head(3), { byLocalized });
+    const yTicks = [
+      ...few.querySelectorAll('g[aria-label="y-axis tick label"] text'),
+    ].map((t) => t.textContent!);
+    assert.ok(yTicks.length >= 2, `y ticks: ${yTicks}`);
+    for (const t of yTicks) assert.match(t, /^\d+$/, `integer tick ${t}`);
+  }
 });
 
 Deno.test("nounHeatmap: snapshot, title with the count, exact mean at the chosen resolution", async () => {
