@@ -15,6 +15,7 @@ import {
 import { defaultDocument } from "./_document.ts";
 import { integerTicks } from "./_ticks.ts";
 import { nounCounts } from "../reader/noun_counts.ts";
+import { requireColumns } from "../reader/_frame.ts";
 
 /** Options for {@link plotNounFrequency}. */
 export interface PlotNounFrequencyOptions {
@@ -91,6 +92,8 @@ export function plotNounFrequency(
       }.`,
     );
   }
+  // Checked here so that an error names the function the user called.
+  requireColumns(frame, ["noun", "image_name"], "plotNounFrequency");
   const counts = nounCounts(frame);
   // Re-sort when counting images: nounCounts orders by masks.
   const sorted = by === "masks"

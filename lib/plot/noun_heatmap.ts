@@ -8,6 +8,7 @@
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
+import { didYouMean, requireName } from "../base/suggest.ts";
 import {
   displayable,
   type PlotDocument,
@@ -110,11 +111,22 @@ export interface MeanMask {
  * console.log(mean.width, centre >= 0 && centre <= 1); // 100 true
  * ```
  */
-export async function meanMask(
+export function meanMask(
   seg: SegmentationsReader,
   noun: string,
   options: MeanMaskOptions = {},
 ): Promise<MeanMask> {
+  return meanMaskFor(seg, noun, options, "meanMask");
+}
+
+/** {@link meanMask}, its errors naming `caller` (the function the user called). */
+async function meanMaskFor(
+  seg: SegmentationsReader,
+  noun: string,
+  options: MeanMaskOptions,
+  caller: string,
+): Promise<MeanMask> {
+  requireName(noun, caller, "noun", 'Pass one noun, e.g. "face".');
   const {
     localizedOnly = true,
     minScore = 0,
@@ -125,19 +137,21 @@ export async function meanMask(
   } = options;
   if (!Number.isInteger(k) || k < 1) {
     throw new RangeError(
-      `meanMask: cellSize must be a positive integer; got ${k}.`,
+      `${caller}: cellSize must be a positive integer; got ${k}.`,
     );
   }
   let frame = seg.metadata.filter(pl.col("noun").eq(pl.lit(noun)));
   const all = frame.height;
   if (localizedOnly) frame = frame.filter(pl.col("localized").eq(1));
   if (minScore > 0) frame = frame.filter(pl.col("score").gtEq(minScore));
-  const rows = column<number>(frame, "mask_row", "meanMask");
+  const rows = column<number>(frame, "mask_row", caller);
   if (rows.length === 0) {
     throw new RangeError(
       all === 0
-        ? `No masks of noun "${noun}"; seg.nounCounts() lists the nouns there are.`
-        : `None of the ${all} masks of "${noun}" pass the filters` +
+        ? `${caller}: no masks of noun "${noun}".${
+          didYouMean(noun, column<string>(seg.metadata, "noun", caller))
+        } seg.nounCounts() lists the nouns there are.`
+        : `${caller}: none of the ${all} masks of "${noun}" pass the filters` +
           ` (localizedOnly: ${localizedOnly}, minScore: ${minScore}); loosen them.`,
     );
   }
@@ -248,7 +262,12 @@ export async function nounHeatmap(
     );
   }
   const k = Math.max(1, Math.ceil(W / innerTarget));
-  const mean = await meanMask(seg, noun, { ...options, cellSize: k });
+  const mean = await meanMaskFor(
+    seg,
+    noun,
+    { ...options, cellSize: k },
+    "nounHeatmap",
+  );
   const { count: n, width: gw, height: gh, max } = mean;
   const plotW = Math.round(innerTarget);
   const plotH = Math.max(1, Math.round(innerTarget * H / W));

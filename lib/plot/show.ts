@@ -10,6 +10,7 @@ import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { nounColors, textColorOn } from "./_colors.ts";
 import { column } from "../reader/_frame.ts";
+import { didYouMean, requireName } from "../base/suggest.ts";
 import {
   displayable,
   type PlotDocument,
@@ -191,6 +192,7 @@ export async function show(
   imageName: string,
   options: ShowOptions = {},
 ): Promise<PlotFigure> {
+  requireName(imageName, "show", "imageName", "Pass one image name.");
   const {
     nouns: onlyNouns,
     minScore = 0,
@@ -211,7 +213,8 @@ export async function show(
   if (!seg.hasImage(imageName)) {
     throw new RangeError(
       `show: no masks for image "${imageName}". Segmentation masks exist only for the shared ` +
-        `stimulus set; seg.hasImage(name) tells which images have some, seg.images() lists them.`,
+        `stimulus set; seg.hasImage(name) tells which images have some, seg.images() lists them.` +
+        didYouMean(imageName, seg.images()),
     );
   }
 

@@ -1,11 +1,26 @@
 // Column checks for the frames users pass in (any filter of seg.metadata).
+import { describeValue } from "../base/suggest.ts";
 
-/** Throws a clear error when `frame` lacks one of `names`. */
+/**
+ * Throws a clear error, naming `helper` (the function the user called), when
+ * `frame` is not a DataFrame or lacks one of `names`.
+ */
 export function requireColumns(
   frame: { columns: string[] },
   names: readonly string[],
   helper: string,
 ): void {
+  if (
+    frame === null || typeof frame !== "object" ||
+    !Array.isArray(frame.columns) ||
+    typeof (frame as { getColumn?: unknown }).getColumn !== "function"
+  ) {
+    throw new TypeError(
+      `${helper}: expected a DataFrame (seg.metadata or a frame filtered from it); got ${
+        describeValue(frame)
+      }.`,
+    );
+  }
   for (const name of names) {
     if (!frame.columns.includes(name)) {
       throw new TypeError(

@@ -165,7 +165,16 @@ Deno.test("plotNounFrequency: snapshot of the top nouns by masks, and by images 
   );
   assert.throws(
     () => plotNounFrequency(seg.metadata.select("score")),
-    /no "noun" column/,
+    /^TypeError: plotNounFrequency: the frame has no "noun" column/,
+  );
+  // Something else than a frame: one line naming the call.
+  assert.throws(
+    () => plotNounFrequency(seg as never),
+    /^TypeError: plotNounFrequency: expected a DataFrame \(seg\.metadata or a frame filtered from it\); got a Segmentations\.$/,
+  );
+  assert.throws(
+    () => plotScores(seg.images() as never),
+    /^TypeError: plotScores: expected a DataFrame .*; got an array of \d+ items\.$/,
   );
   // An empty frame draws an empty chart rather than failing.
   const none = plotNounFrequency(seg.metadata.filter(pl.col("score").gt(2)));
@@ -260,13 +269,29 @@ Deno.test("nounHeatmap: snapshot, title with the count, exact mean at the chosen
     assert.equal(mean.max, Math.max(...mean.values));
   }
 
+  // Errors name the function called (not the nested meanMask) and suggest
+  // the closest nouns.
   await assert.rejects(
     () => nounHeatmap(seg, "unicorn"),
-    /No masks of noun "unicorn"/,
+    /^RangeError: nounHeatmap: no masks of noun "unicorn"\. seg\.nounCounts\(\)/,
+  );
+  await assert.rejects(
+    () => nounHeatmap(seg, noun.toUpperCase()),
+    new RegExp(
+      `nounHeatmap: no masks of noun "${noun.toUpperCase()}"\\. Did you mean "${noun}"\\?`,
+    ),
+  );
+  await assert.rejects(
+    () => meanMask(seg, "unicorn"),
+    /^RangeError: meanMask: no masks of noun "unicorn"/,
   );
   await assert.rejects(
     () => nounHeatmap(seg, noun, { minScore: 2 }),
-    /pass the filters/,
+    /^RangeError: nounHeatmap: none of the \d+ masks of .* pass the filters/,
+  );
+  await assert.rejects(
+    () => nounHeatmap(seg, seg.metadata as never),
+    /^TypeError: nounHeatmap: noun must be a string; got a DataFrame \(\d+ rows x 11 columns\)\./,
   );
   const controller = new AbortController();
   await assert.rejects(

@@ -248,6 +248,20 @@ Deno.test("show: an image without masks is a RangeError; filters that keep nothi
     },
   );
   await assert.rejects(() => seg.show("nope.jpg"), RangeError);
+  // A near miss (the name without its extension) is suggested; a frame
+  // instead of a name is one line naming show, not the nested hasImage.
+  const near = seg.images()[0];
+  await assert.rejects(
+    () => seg.show(near.replace(/\.[a-z]+$/, "")),
+    (err: Error) => {
+      assert.ok(err.message.endsWith(` Did you mean "${near}"?`), err.message);
+      return true;
+    },
+  );
+  await assert.rejects(
+    () => seg.show(seg.forImage(near) as never),
+    /^TypeError: show: imageName must be a string; got a DataFrame \(\d+ rows x 11 columns\)\. Pass one image name\.$/,
+  );
 
   const image = seg.images()[0];
   const empty = await show(seg, image, { minScore: 1.5 });
