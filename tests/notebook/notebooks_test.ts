@@ -13,6 +13,7 @@ import {
   executeNotebook,
   joined,
   type Notebook,
+  type NotebookOutput,
   NOTEBOOKS,
   tempDir,
 } from "../_support/jupyter.ts";
@@ -29,6 +30,10 @@ interface Expected {
   imageNouns: string[];
   topCount: number;
   bothCount: number;
+  /** For seg's summary: masks (HDF5 rows), images and nouns in the CSV. */
+  masks: number;
+  images: number;
+  nouns: number;
 }
 
 let expected: Promise<Expected> | undefined;
@@ -70,6 +75,9 @@ function setup(): Promise<Expected> {
     const bothCount =
       [...nounsOf.values()].filter((s) => s.has(topNoun) && s.has(secondNoun))
         .length;
+    const masks = seg.length;
+    const images = new Set(rows.map((r) => r.image_name)).size;
+    const nouns = new Set(rows.map((r) => r.noun)).size;
     return {
       dataDir,
       env: {
@@ -83,6 +91,9 @@ function setup(): Promise<Expected> {
       imageNouns,
       topCount,
       bothCount,
+      masks,
+      images,
+      nouns,
     };
   })();
   return expected;
@@ -106,6 +117,24 @@ function streamText(nb: Notebook): string {
 
 const swatch = (noun: string) => new RegExp(`</svg>${noun}</span>`);
 
+/**
+ * What a reader sees of a cell's outputs: streams, errors, and results or
+ * displays with some data. A result with an empty bundle (what our display
+ * hooks leave after displaying) renders as nothing in JupyterLab.
+ */
+function visible(outputs: NotebookOutput[]): NotebookOutput[] {
+  return outputs.filter((o) =>
+    o.output_type === "stream" || o.output_type === "error" ||
+    Object.keys(o.data ?? {}).length > 0
+  );
+}
+
+function cellOf(nb: Notebook, start: string) {
+  const cell = codeCells(nb).find((c) => c.source.startsWith(start));
+  assert.ok(cell, `a cell starting with ${start}`);
+  return cell;
+}
+
 Deno.test({
   name:
     "notebooks: quickstart.ipynb runs top to bottom and shows table, mask and overlay",
@@ -120,8 +149,11 @@ Deno.test({
         const html = htmlOutputs(nb);
         const lacks: string[] = [];
         if (!html.some((h) => h.includes("<table"))) lacks.push("a table");
-        if (!outputsOf(nb).some((o) => o.data?.["image/png"])) {
-          lacks.push("the mask PNG");
+        if (!html.some((h) => h.includes('class="seg-summary"'))) {
+          lacks.push("seg's summary");
+        }
+        if (html.filter((h) => h.includes('class="seg-mask"')).length < 2) {
+          lacks.push("both mask displays");
         }
         const overlays = html.filter((h) => h.includes("seg-masks"));
         if (overlays.length < 2) lacks.push("both overlays");
@@ -146,11 +178,61 @@ Deno.test({
       new RegExp(`First image with it: ${want.image}`),
     );
 
-    const png = outputsOf(nb).find((o) => o.data?.["image/png"])!;
-    assert.match(
-      joined(png.data!["text/plain"]),
-      new RegExp(`${want.image} ${want.topNoun} #0`),
+    // `seg` as the last line: one compact summary, not a text dump.
+    const first = cellOf(nb, "import { ensureSample");
+    const shown = visible(first.outputs);
+    assert.deepEqual(shown.map((o) => o.output_type), [
+      "stream",
+      "display_data",
+    ]);
+    const summary = joined(shown[1].data!["text/html"]);
+    assert.ok(
+      summary.includes(
+        `Segmentations · ${want.masks.toLocaleString("en-US")} masks · ${
+          want.images.toLocaleString("en-US")
+        } images · ${want.nouns.toLocaleString("en-US")} nouns`,
+      ),
+      summary,
     );
+    assert.match(summary, /task-images_desc-segmentations\.h5/);
+    assert.match(summary, /reader<\/th><td[^>]*>chunks/);
+    assert.ok(joined(shown[1].data!["text/plain"]).split("\n").length <= 8);
+
+    // A mask: shown 320 px wide under its title, then at a chosen size.
+    const [maskHtml, smallHtml] = htmlOutputs(nb).filter((h) =>
+      h.includes('class="seg-mask"')
+    );
+    assert.ok(
+      maskHtml.includes(`>${want.topNoun} #0</div>`),
+      maskHtml.slice(0, 400),
+    );
+    assert.ok(maskHtml.includes(want.image));
+    assert.match(maskHtml, / · score \d\.\d\d · area [\d,]+ px \(/);
+    assert.match(maskHtml, /width="320"/);
+    assert.match(smallHtml, /width="160"/);
+    assert.match(maskHtml, /src="data:image\/png;base64,/);
+
+    // Displays and figures are their cell's only visible output besides
+    // printed lines: no summary line as the result.
+    const checked: string[] = [];
+    for (const cell of codeCells(nb)) {
+      const last = cell.source.trim().split("\n").at(-1)!;
+      if (
+        !/^(mask|mask\.display\(.*\)|await seg\.show\(.*\)|seg)$/.test(last)
+      ) {
+        continue;
+      }
+      const results = visible(cell.outputs).filter((o) =>
+        o.output_type !== "stream"
+      );
+      assert.deepEqual(
+        results.map((o) => o.output_type),
+        ["display_data"],
+        `${last}: one display, no result line`,
+      );
+      checked.push(last);
+    }
+    assert.equal(checked.length, 5, `checked ${checked.join(", ")}`);
 
     const [overlay, filtered] = htmlOutputs(nb).filter((h) =>
       h.includes("seg-masks")
