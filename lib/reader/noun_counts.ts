@@ -7,6 +7,7 @@
 
 import { pl } from "../deps.ts";
 import { column, requireColumns } from "./_frame.ts";
+import { describeValue } from "../base/suggest.ts";
 
 /**
  * Masks and images per noun in a metadata frame (`seg.metadata` or any frame
@@ -142,7 +143,13 @@ function nounList(value: unknown, name: string): string[] {
   ) {
     throw new TypeError(
       `imagesWith: ${name} must be an array of nouns, e.g. { ${name}: ["face"] }; got ${
-        JSON.stringify(value)
+        describeValue(value)
+      }${
+        Array.isArray(value)
+          ? ` whose item ${value.findIndex((v) => typeof v !== "string")} is ${
+            describeValue(value.find((v) => typeof v !== "string"))
+          }`
+          : ""
       }.`,
     );
   }

@@ -30,7 +30,12 @@ import {
 } from "./noun_counts.ts";
 import { Mask } from "./mask.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
-import { closestNames, didYouMean, requireName } from "../base/suggest.ts";
+import {
+  closestNames,
+  describeValue,
+  didYouMean,
+  requireName,
+} from "../base/suggest.ts";
 import { displayHook } from "../display/jupyter.ts";
 import { summaryBundle } from "./_summary.ts";
 
@@ -193,6 +198,11 @@ export class SegmentationsReader implements Disposable {
    */
   row(maskRow: number): Mask {
     this.#checkOpen();
+    if (typeof maskRow !== "number") {
+      throw new TypeError(
+        `seg.row: maskRow must be a number; got ${describeValue(maskRow)}.`,
+      );
+    }
     if (!Number.isInteger(maskRow) || maskRow < 0 || maskRow >= this.length) {
       throw new RangeError(
         `Mask row ${maskRow} is out of range: ${this.paths.h5} holds rows 0 to ${

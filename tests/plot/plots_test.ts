@@ -410,6 +410,15 @@ Deno.test("imagesWith: anyOf / allOf / noneOf, as found from the CSV", async () 
     () => seg.imagesWith({ anyOf: a as unknown as string[] }),
     /anyOf must be an array of nouns/,
   );
+  // A frame or a mixed array is described in one line, never printed.
+  assert.throws(
+    () => seg.imagesWith({ allOf: seg.metadata as never }),
+    /^TypeError: imagesWith: allOf must be an array of nouns, e\.g\. \{ allOf: \["face"\] \}; got a DataFrame \(\d+ rows x 11 columns\)\.$/,
+  );
+  assert.throws(
+    () => seg.imagesWith({ noneOf: [a, 3] as never }),
+    /got an array of 2 items whose item 1 is the number 3\.$/,
+  );
 });
 
 /** A copy of a sample whose data carries markup in nouns and an image name. */

@@ -484,6 +484,10 @@ Deno.test("a DataFrame where a name is expected: one line naming the call, not t
     });
   }
   assert.throws(
+    () => seg.row(frame as never),
+    /^TypeError: seg\.row: maskRow must be a number; got a DataFrame \(\d+ rows x 11 columns\)\.$/,
+  );
+  assert.throws(
     () =>
       seg.get(
         "shared_12rep_LAION_cluster_1003_i0.jpg",
