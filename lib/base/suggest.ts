@@ -19,7 +19,8 @@ export interface ClosestNamesOptions {
 /**
  * The names in `candidates` closest to `name`, best first: same name up to
  * case, then names that extend it or that it extends (a missing or extra
- * suffix or extension, compared without case), else (only then) names within a
+ * suffix or extension, or a missing prefix such as `shared_12rep_`, compared
+ * without case), else (only then) names within a
  * small edit distance (a quarter of the name's length, 2 or 3).
  * `[]` when nothing is close.
  *
@@ -49,9 +50,9 @@ export function closestNames(
     let distance = Math.abs(have.length - want.length);
     if (have === want) rank = 0;
     else if (
-      wantStem.length > 0 &&
-      (haveStem.startsWith(wantStem) || wantStem.startsWith(haveStem)) &&
-      haveStem.length > 0
+      wantStem.length > 0 && haveStem.length > 0 &&
+      (haveStem.startsWith(wantStem) || wantStem.startsWith(haveStem) ||
+        (wantStem.length >= 6 && haveStem.endsWith(wantStem)))
     ) rank = 1;
     else {
       // Only a rough length check first: most candidates are far away.

@@ -27,6 +27,9 @@ Deno.test("closestNames: a missing _i0 suffix, a missing extension, a case diffe
     closestNames("shared_12rep_LAION_cluster_204_i0", IMAGES),
     ["shared_12rep_LAION_cluster_204_i0.jpg"],
   );
+  assert.deepEqual(closestNames("LAION_cluster_204_i0.jpg", IMAGES), [
+    "shared_12rep_LAION_cluster_204_i0.jpg",
+  ]);
   assert.deepEqual(closestNames("SHARED_1REP_NSD_17.PNG", IMAGES), [
     "shared_1rep_NSD_17.png",
   ]);
