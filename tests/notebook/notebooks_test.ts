@@ -296,5 +296,29 @@ Deno.test({
         `${want.bothCount} images have both "${want.topNoun}" and "${want.secondNoun}"`,
       ),
     );
+    // Each figure is its cell's one output showing it, with no result line
+    // (a progress line of the heatmap may sit beside it).
+    let figures = 0;
+    for (const cell of codeCells(nb)) {
+      const shown = visible(cell.outputs).filter((o) =>
+        o.output_type !== "stream"
+      );
+      const withFigure = shown.filter((o) =>
+        /<figure|<svg/.test(joined(o.data?.["text/html"]))
+      );
+      if (withFigure.length === 0) continue;
+      figures++;
+      assert.deepEqual(
+        withFigure.map((o) => o.output_type),
+        ["display_data"],
+        cell.source,
+      );
+      assert.deepEqual(
+        shown.filter((o) => o.output_type === "execute_result"),
+        [],
+        `${cell.source}: no result line besides the figure`,
+      );
+    }
+    assert.equal(figures, want.bothCount > 0 ? 5 : 4);
   },
 });
