@@ -520,6 +520,29 @@ Deno.test("escaping: nouns and image names with markup come out as text, end to 
   assert.deepEqual(legend.slice(0, 2), nouns);
   assert.equal(figures.show.querySelector("h2")?.textContent, image);
 
+  // So do the reader's summary and a mask's titled display.
+  const displays = {
+    seg: (seg as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ].call(seg),
+    mask: seg.get(image, nouns[0]).display().bundle(),
+    maskQuoted: seg.get(image, nouns[1]).display().bundle(),
+  };
+  for (const [name, bundle] of Object.entries(displays)) {
+    const html = bundle["text/html"];
+    assert.ok(!html.includes("<script>"), `${name}: raw <script>`);
+    assert.ok(!html.includes("<img src=x"), `${name}: raw <img>`);
+    assert.ok(!html.includes("a&b"), `${name}: raw &`);
+  }
+  assert.ok(displays.seg["text/html"].includes(escapedScript));
+  assert.ok(displays.mask["text/html"].includes(escapedScript));
+  assert.ok(displays.maskQuoted["text/html"].includes("a&amp;b &quot;q&quot;"));
+  assert.ok(
+    displays.mask["text/html"].includes(
+      "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;.jpg",
+    ),
+  );
+
   // The notebook progress line escapes its label too.
   const sent: Record<string, string>[] = [];
   const line = new NotebookProgress(nouns[0], (b) => {
