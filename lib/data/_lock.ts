@@ -2,7 +2,7 @@
 // process at a time writes a given download; waiting is polled so that an
 // abort or a time limit can end it.
 
-import { sleep } from "./_s3.ts";
+import { seconds, sleep } from "./_s3.ts";
 
 /** A held lock; closing the file releases it (also when the process dies). */
 export interface FileLock extends Disposable {
@@ -42,8 +42,8 @@ export async function acquireLock(
         if (Date.now() >= deadline) {
           throw new Error(
             `Gave up after waiting ${
-              Math.round(options.timeoutMs / 1000)
-            } s for ${options.what} (lock ${path}${
+              seconds(options.timeoutMs)
+            } for ${options.what} (lock ${path}${
               holder ? `, held by ${holder}` : ""
             }). Run again once it has finished.`,
           );
