@@ -252,6 +252,8 @@ async function transferOnce(
   const name = basename(job.dest);
   let record = await readPartRecord(part);
   let offset = record ? (await sizeOf(part)) ?? 0 : 0;
+  // Bytes from an earlier attempt or run that this one builds on.
+  let kept = offset;
   let version = record ??
     { key: listed.key, etag: listed.etag, size: listed.size };
 
@@ -317,6 +319,7 @@ async function transferOnce(
         );
       }
       start = 0;
+      kept = 0;
       record = {
         key: listed.key,
         etag: version.etag,
@@ -373,8 +376,14 @@ async function transferOnce(
     await removePart(part);
     throw new TransientError(
       new Error(
-        `the MD5 of the downloaded ${name} (${hashes.md5}) does not match the object's ETag ${version.etag}; discarded the .part`,
+        `the MD5 of the downloaded ${name} (${hashes.md5}) does not match the object's ETag ${version.etag}${
+          kept > 0
+            ? ` (the ${kept} bytes kept from before were not a prefix of this object)`
+            : ""
+        }; discarded the .part, starting from zero`,
       ),
+      // A bad leftover is not the server's fault: no reason to wait.
+      { immediate: kept > 0 },
     );
   }
   if (check.unchecked) await progress.note(check.unchecked);

@@ -666,3 +666,78 @@ Deno.test("escapeHtml() and formatBytes()", () => {
   assert.deepStrictEqual(formatBytes(68_123_456), "68.1 MB");
   assert.deepStrictEqual(formatBytes(1e12), "1.0 TB");
 });
+
+Deno.test("LineSink prints at least every 10 s while a transfer runs, saying when no data came", () => {
+  const lines: string[] = [];
+  const c = clock();
+  const sink = new LineSink((s) => lines.push(s), c.now);
+  const p = { file: "x.h5", bytes: 0, total: 2_000_000, rate: 0, stalled: 0 };
+  sink.start(p, "u");
+  c.advance(5_000);
+  sink.progress({ ...p, bytes: 100_000, rate: 20_000 }); // same decile, 5 s: quiet
+  c.advance(5_000);
+  sink.progress({ ...p, bytes: 150_000, rate: 15_000 }); // 10 s: a line
+  c.advance(10_000);
+  sink.progress({ ...p, bytes: 150_000, stalled: 10 }); // stalled, 10 s: a line
+  assert.deepStrictEqual(lines.slice(1), [
+    "x.h5: 7% (150.0 kB of 2.0 MB, 15.0 kB/s)\n",
+    "x.h5: 7% (150.0 kB of 2.0 MB, no data for 10 s)\n",
+  ]);
+});
+
+Deno.test("TerminalSink: a stalled bar shows the bytes on disk; close() ends the bar's line (Ctrl-C)", () => {
+  const out: string[] = [];
+  const c = clock();
+  const sink = new TerminalSink((s) => out.push(s), () => 100, c.now);
+  sink.start({ file: "x.h5", bytes: 1_000_000, total: 2_000_000, rate: 0 });
+  c.advance(1000);
+  sink.progress({
+    file: "x.h5",
+    bytes: 1_000_000,
+    total: 2_000_000,
+    rate: 0,
+    stalled: 12,
+  });
+  assert.match(
+    out.at(-1)!,
+    /50% {2}1\.0 MB\/2\.0 MB {2}stalled, no data for 12 s$/,
+  );
+  sink.close();
+  assert.deepStrictEqual(out.at(-1), "\n");
+  sink.close();
+  assert.deepStrictEqual(out.filter((s) => s === "\n").length, 1);
+  // After a note the line is already ended: no blank line.
+  sink.note("x.h5", "retry");
+  sink.close();
+  assert.deepStrictEqual(out.at(-1), "\r\x1b[Kx.h5: retry\n");
+});
+
+Deno.test("createReporter() refreshes the display once a second while no bytes arrive", async () => {
+  const seen: DownloadProgress[] = [];
+  const sink = {
+    skip() {},
+    start() {},
+    progress(p: DownloadProgress) {
+      seen.push(p);
+    },
+    note() {},
+    done() {},
+    message() {},
+    close() {},
+  };
+  const messages: string[] = [];
+  const reporter = createReporter({ sink, onMessage: (m) => messages.push(m) });
+  const file = reporter.file("x", 1000, "u");
+  await file.start(10);
+  await new Promise((r) => setTimeout(r, 2_300));
+  file.stop();
+  const count = seen.length;
+  await new Promise((r) => setTimeout(r, 1_200));
+  assert.deepStrictEqual(seen.length, count, "stop() ends the refresh");
+  assert(count >= 2, `${count} refreshes`);
+  assert(seen.at(-1)!.stalled! >= 2);
+  assert.deepStrictEqual(seen.at(-1)!.bytes, 10);
+  await file.note("restarting");
+  await reporter.message("hello");
+  assert.deepStrictEqual(messages, ["x: restarting", "hello"]);
+});
