@@ -33,7 +33,7 @@ const RETRY_DELAY_ENV = "LAION_FMRI_RETRY_DELAY_MS";
 const DEFAULT_RETRY_DELAY_MS = 500;
 
 /** Shown once, after the first download into a data directory. */
-export const DATASET_NOTICE =
+export const DATASET_NOTICE: string =
   "The LAION-fMRI data are released under CC0 1.0 (public domain): no permission is needed to use them. " +
   "If they help your work, please cite the LAION-fMRI dataset as its authors ask (the reference is in the " +
   "README of the laion_fmri Python package and on the dataset's page). This notice is shown once per data directory.";
@@ -252,10 +252,13 @@ export async function downloadSegmentations(
       );
     }
     if (reporter.visible && !(await readManifest(stimuliDir)).noticeShownAt) {
-      await reporter.message(DATASET_NOTICE);
+      // Decided under the manifest's lock, so concurrent runs show it once.
+      let show = false;
       await updateManifest(stimuliDir, (m) => {
-        m.noticeShownAt = new Date().toISOString();
+        show = !m.noticeShownAt;
+        m.noticeShownAt ??= new Date().toISOString();
       });
+      if (show) await reporter.message(DATASET_NOTICE);
     }
     return out;
   } finally {
