@@ -224,6 +224,8 @@ async function checkPartRecord(
   let why: string | undefined;
   if (record === undefined) {
     why = "it has no record of which version of the object it holds";
+  } else if (record.etag === undefined) {
+    why = "its version of the object has no ETag to resume against";
   } else if (
     record.etag !== job.listed.etag || record.size !== job.listed.size
   ) {
@@ -327,7 +329,12 @@ async function transferOnce(
         startedAt: new Date().toISOString(),
       };
       await Deno.remove(part).catch(() => {});
-      await Deno.writeTextFile(`${part}.json`, JSON.stringify(record) + "\n");
+      try {
+        await Deno.writeTextFile(`${part}.json`, JSON.stringify(record) + "\n");
+      } catch (err) {
+        await r.cancel();
+        throw diskFull(err, `${part}.json`, version.size) ?? err;
+      }
     } else if (r.res.status === 412 || r.res.status === 416) {
       // The .part does not fit the object on the server any more.
       await r.cancel();

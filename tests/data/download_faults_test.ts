@@ -262,7 +262,14 @@ for (const ignoreIfRange of [false, true]) {
   for (
     const [what, change] of [
       ["same size", (b: Uint8Array) => flipped(b, 2_000_000)],
-      ["larger", (b: Uint8Array) => new Uint8Array([...b, 1, 2, 3, 4])],
+      [
+        "larger",
+        (b: Uint8Array) => {
+          const out = new Uint8Array(b.length + 4).fill(7);
+          out.set(b);
+          return out;
+        },
+      ],
       ["smaller", (b: Uint8Array) => b.slice(0, 2_500_000)],
     ] as const
   ) {
