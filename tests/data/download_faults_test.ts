@@ -898,3 +898,55 @@ Deno.test("CLI: licence notice once, --verify and --force flags, info warns abou
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "in a terminal: a stalled bar shows the bytes on disk, and Ctrl-C's message starts on its own line",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await withFixture(async (f) => {
+      f.s3.fail(H5_KEY, { stall: 600_000 });
+      // util-linux `script` gives the CLI a pseudo-terminal; byte 3 on it is Ctrl-C.
+      const command =
+        `${Deno.execPath()} run -A lib/cli/main.ts download-segmentations --data-dir ${f.dataDir}`;
+      const child = new Deno.Command("script", {
+        args: ["-qfec", command, "/dev/null"],
+        cwd: REPO,
+        env: { LAION_FMRI_S3_URL: f.s3.url, NO_COLOR: "1", TERM: "xterm" },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const deadline = Date.now() + 60_000;
+      while (
+        (await Deno.stat(`${f.h5Path}.part`).catch(() => null))?.size !==
+          600_000
+      ) {
+        assert(Date.now() < deadline, "the transfer never reached the stall");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Long enough for the once-a-second refresh to call it a stall.
+      await new Promise((r) => setTimeout(r, 3_500));
+      const stdin = child.stdin.getWriter();
+      await stdin.write(new Uint8Array([3]));
+      await stdin.close();
+      const out = await child.output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 130, text);
+      assert.match(
+        text,
+        /\r\x1b\[Ktask-images_desc-segmentations\.h5 .* 600\.0 kB\/3\.0 MB {2}stalled, no data for [2-9] s/,
+      );
+      // The terminal echoes ^C after the bar; the message begins a new line.
+      assert.match(
+        text,
+        /\r?\nerror: interrupted; run the command again to resume the download\r?\n$/,
+      );
+      assert.deepStrictEqual(
+        await Deno.readFile(`${f.h5Path}.part`),
+        f.bucket.h5.subarray(0, 600_000),
+      );
+      assert(!await exists(f.h5Path));
+    });
+  },
+});
