@@ -297,11 +297,14 @@ export interface CheckDownloadsOptions {
  * downloaded is reported.
  *
  * @example Check a data directory
- * ```ts ignore
+ * ```ts
  * import { checkDownloads } from "./download.ts";
- * for (const c of await checkDownloads("./data")) {
- *   if (c.message) console.warn(c.message);
- * }
+ * const dataDir = await Deno.makeTempDir();
+ * const checks = await checkDownloads(dataDir);
+ * // Nothing was downloaded there, so nothing is recorded (and nothing is wrong).
+ * console.log(checks.map((c) => c.status)); // ["unrecorded", "unrecorded"]
+ * for (const c of checks) if (c.message) console.warn(c.message);
+ * await Deno.remove(dataDir);
  * ```
  */
 export async function checkDownloads(
