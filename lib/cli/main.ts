@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { DATA_DIR_ENV, datasetInitialize, getDataDir } from "../data/config.ts";
 import {
+  checkDownloads,
   DEFAULT_BASE_URL,
   downloadSegmentations,
   S3_URL_ENV,
@@ -23,12 +24,14 @@ import { formatBytes } from "../display/progress.ts";
 export const USAGE = `Usage: deno task cli <command> [options]
 
 Commands:
-  download-segmentations [--data-dir D] [--quiet]
+  download-segmentations [--data-dir D] [--quiet] [--verify] [--force]
       Download the masks (HDF5) and their metadata (CSV) from the public
       LAION-fMRI bucket into D/stimuli/; resumes an interrupted download and
-      skips files that are complete. Prints the two file paths.
+      skips files that are complete. Each file is checked against the bucket
+      before it gets its name. Prints the two file paths.
   info [--data-dir D]
-      Masks, images, distinct nouns, share of localized masks, file sizes.
+      Masks, images, distinct nouns, share of localized masks, file sizes;
+      warns about a file that changed since it was downloaded.
   nouns IMAGE [--all] [--data-dir D]
       The nouns of IMAGE, one per line: localized masks only, or all with --all.
   init PATH
@@ -39,6 +42,9 @@ Options:
   --data-dir D   Data directory (default: $${DATA_DIR_ENV}, then the config file)
   --all          nouns: include masks that are not localized
   -q, --quiet    download-segmentations: no progress output
+  --verify       download-segmentations: hash the files on disk, fetch any
+                 that does not match the bucket and the download manifest
+  --force        download-segmentations: fetch every file anew
   -h, --help     Show this help
 
 Environment:
@@ -77,6 +83,8 @@ const COMMANDS: Record<
     options: {
       "data-dir": { type: "string" },
       quiet: { type: "boolean", short: "q" },
+      verify: { type: "boolean" },
+      force: { type: "boolean" },
     },
   },
   info: { positionals: [], options: { "data-dir": { type: "string" } } },
@@ -157,9 +165,18 @@ export async function main(
     }
     const dataDir = resolveDataDir(values["data-dir"] as string | undefined);
     if (command === "download-segmentations") {
-      return await download(dataDir, values.quiet === true, out, err);
+      return await download(
+        dataDir,
+        {
+          quiet: values.quiet === true,
+          verify: values.verify === true,
+          force: values.force === true,
+        },
+        out,
+        err,
+      );
     }
-    if (command === "info") await info(dataDir, out);
+    if (command === "info") await info(dataDir, out, err);
     else await nouns(positionals[0], values.all === true, dataDir, out, err);
     return 0;
   } catch (e) {
@@ -174,7 +191,7 @@ export async function main(
 
 async function download(
   dataDir: string,
-  quiet: boolean,
+  flags: { quiet: boolean; verify: boolean; force: boolean },
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
@@ -192,7 +209,7 @@ async function download(
   try {
     const files = await downloadSegmentations({
       dataDir,
-      quiet,
+      ...flags,
       signal: controller.signal,
     });
     out(files.h5);
@@ -212,8 +229,23 @@ async function download(
 async function info(
   dataDir: string,
   out: (line: string) => void,
+  err: (line: string) => void,
 ): Promise<void> {
-  using seg = await Segmentations.open({ dataDir });
+  // Against the download manifest first: a changed file may not even open.
+  const changed = (await checkDownloads(dataDir)).filter((c) => c.message);
+  let seg: Segmentations;
+  try {
+    seg = await Segmentations.open({ dataDir });
+  } catch (e) {
+    if (changed.length === 0) throw e;
+    throw new Error(
+      `${changed.map((c) => c.message).join("; ")} (opening it failed: ${
+        e instanceof Error ? e.message : e
+      })`,
+    );
+  }
+  using _seg = seg;
+  for (const c of changed) err(`warning: ${c.message}`);
   const masks = seg.length;
   const rows = seg.metadata.height;
   const localized = rows === 0
@@ -237,7 +269,11 @@ async function info(
     out(
       `  ${basename(path).padEnd(nameWidth)}  ${
         formatBytes(size).padStart(8)
-      }  (${size} bytes)`,
+      }  (${size} bytes)${
+        changed.some((c) => c.path === path)
+          ? "  CHANGED since it was downloaded"
+          : ""
+      }`,
     );
   }
 }

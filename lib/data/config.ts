@@ -48,7 +48,7 @@ export function getDataDir(): string | undefined {
     parsed = JSON.parse(text);
   } catch (err) {
     throw new SyntaxError(
-      `Config file ${path} is not valid JSON; fix it or write it again with datasetInitialize(path).`,
+      `Config file ${path} is not valid JSON; write it again with \`deno task cli init PATH\` (PATH: your data directory), or fix it by hand.`,
       { cause: err },
     );
   }

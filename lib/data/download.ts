@@ -2,38 +2,41 @@
  * Download the segmentation files of the LAION-fMRI stimuli from the public
  * `laion-fmri` bucket (AWS S3, us-west-2, CC0, no credentials needed).
  *
- * The download is idempotent (complete files are skipped without a GET),
- * resumable (bytes go to `<name>.part`, and an interrupted transfer carries on
- * from there with a `Range` request) and retried with exponential backoff on
- * transient failures. A file gets its final name only once its size matches
- * the bucket listing.
+ * Guarantees: a file gets its final name only after it was checked against
+ * the object (its MD5 for a plain ETag, the part MD5s for a multipart one
+ * where the part size can be found, else its size, said so); one process at a
+ * time writes a file (an exclusive lock); a `<name>.part` is resumed only
+ * against the object version recorded beside it (`<name>.part.json`); every
+ * request has a first-byte and a stall timeout; a manifest
+ * (`stimuli/.download/manifest.json`: key, size, ETag, sha256, time) lets
+ * later runs and `info` notice a file that changed on disk.
  *
  * @module
  */
 
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { DATA_DIR_ENV, getDataDir } from "./config.ts";
 import { SEGMENTATIONS_CSV, SEGMENTATIONS_H5, STIMULI_DIR } from "./paths.ts";
-import {
-  createReporter,
-  type FileReporter,
-  type Reporter,
-} from "../display/progress.ts";
+import { createReporter } from "../display/progress.ts";
+import { baseUrl, listObjects, listUrl, objectUrl, S3_URL_ENV } from "./_s3.ts";
+import { fetchFile, type TransferContext } from "./_transfer.ts";
+import { hashFile, readManifest, updateManifest } from "./_manifest.ts";
 
 export type { DownloadProgress } from "../display/progress.ts";
-import type { DownloadProgress } from "../display/progress.ts";
+export { S3_URL_ENV } from "./_s3.ts";
 
 /** The public bucket's endpoint. */
 export const DEFAULT_BASE_URL = "https://laion-fmri.s3.us-west-2.amazonaws.com";
 
-/** Environment variable that overrides {@link DEFAULT_BASE_URL} (a mirror, a test server). */
-export const S3_URL_ENV = "LAION_FMRI_S3_URL";
-
 /** Base delay of the retry backoff in milliseconds; read from the environment so tests run fast. */
 const RETRY_DELAY_ENV = "LAION_FMRI_RETRY_DELAY_MS";
 const DEFAULT_RETRY_DELAY_MS = 500;
-/** Retries after the first attempt: 0.5 + 1 + 2 + 4 s of waiting by default. */
-const MAX_RETRIES = 4;
+
+/** Shown once, after the first download into a data directory. */
+export const DATASET_NOTICE: string =
+  "The LAION-fMRI data are released under CC0 1.0 (public domain): no permission is needed to use them. " +
+  "If they help your work, please cite the LAION-fMRI dataset as its authors ask (the reference is in the " +
+  "README of the laion_fmri Python package and on the dataset's page). This notice is shown once per data directory.";
 
 /** Options for {@link downloadSegmentations}. */
 export interface DownloadOptions {
@@ -64,13 +67,72 @@ export interface DownloadOptions {
    */
   onProgress?: (p: DownloadProgress) => void;
   /**
+   * Called with every message for the user, one line each: a retry, a
+   * restart from zero, waiting for another download of the same file, what
+   * could not be verified. Called also when `quiet`.
+   *
+   * @default {undefined}
+   */
+  onMessage?: (text: string) => void;
+  /**
    * Show no progress (no terminal bar, log lines or notebook output);
-   * `onProgress` is still called.
+   * `onProgress` and `onMessage` are still called.
    *
    * @default {false}
    */
   quiet?: boolean;
+  /**
+   * Hash the files already on disk and compare them with the manifest and
+   * the bucket's ETag, even when they look unchanged; a file that does not
+   * match is downloaded anew.
+   *
+   * @default {false}
+   */
+  verify?: boolean;
+  /**
+   * Download every file anew, ignoring complete files and `.part` files.
+   *
+   * @default {false}
+   */
+  force?: boolean;
+  /**
+   * Milliseconds to wait for a response's headers (connection and first
+   * byte) before the attempt counts as failed and is retried.
+   *
+   * @default {30_000}
+   */
+  connectTimeout?: number;
+  /**
+   * Milliseconds without a byte of the body before a transfer counts as
+   * stalled; it is retried, resuming from the `.part` file.
+   *
+   * @default {60_000}
+   */
+  stallTimeout?: number;
+  /**
+   * Retries after a failed attempt (HTTP 5xx or 429, a timeout, a dropped
+   * connection), with exponential backoff from 0.5 s.
+   *
+   * @default {4}
+   */
+  retries?: number;
+  /**
+   * Longest wait before a retry in milliseconds, also when the server's
+   * `Retry-After` asks for more.
+   *
+   * @default {60_000}
+   */
+  maxRetryWait?: number;
+  /**
+   * Milliseconds to wait for another process that is downloading the same
+   * file into the same data directory before giving up.
+   *
+   * @default {3_600_000}
+   */
+  lockTimeout?: number;
 }
+
+import type { DownloadProgress } from "../display/progress.ts";
 
 /** Paths of the downloaded segmentation files. */
 export interface SegmentationFiles {
@@ -85,9 +147,12 @@ export interface SegmentationFiles {
  * `<dataDir>/stimuli/`, skipping files that are already complete and resuming
  * interrupted ones.
  *
- * Transient failures (HTTP 5xx, dropped connections, network errors) are
- * retried 4 times with exponential backoff, each time resuming from the
- * `.part` file; other HTTP errors fail at once.
+ * Transient failures (HTTP 5xx and 429, timeouts, stalls, dropped
+ * connections) are retried 4 times with exponential backoff (or after the
+ * server's `Retry-After`), each time resuming from the `.part` file; other
+ * HTTP errors and a refused connection fail at once. Either the files end
+ * byte-identical to the bucket's objects, or the promise rejects and no
+ * final-named file is left that was not verified.
  *
  * @example Download into the configured data directory
  * ```ts ignore
@@ -107,9 +172,10 @@ export interface SegmentationFiles {
  * });
  * ```
  *
- * @throws {Error} When no data directory is configured, a file is not in the
- *   bucket listing, the server answers with an HTTP error, sends a body of the
- *   wrong size, or retries are exhausted.
+ * @throws {Error} When no data directory is configured, a file or folder is in
+ *   the way, a file is not in the bucket listing, the server answers with an
+ *   HTTP error or a body that does not match the listing, the disk is full,
+ *   another process holds the file past `lockTimeout`, or retries are exhausted.
  * @throws {TypeError} When the base URL is not a valid http(s) URL.
  * @throws {DOMException} `AbortError` (or the signal's reason) when aborted.
  */
@@ -124,12 +190,26 @@ export async function downloadSegmentations(
   }
   const base = baseUrl(
     options.baseUrl ?? envGet(S3_URL_ENV) ?? DEFAULT_BASE_URL,
+    DEFAULT_BASE_URL,
   );
-  const ctx: Context = {
+  const ctx: TransferContext = {
     signal: options.signal,
     retryDelayMs: retryDelayMs(),
+    retries: options.retries ?? 4,
+    connectTimeoutMs: options.connectTimeout ?? 30_000,
+    stallTimeoutMs: options.stallTimeout ?? 60_000,
+    maxRetryWaitMs: options.maxRetryWait ?? 60_000,
+    lockTimeoutMs: options.lockTimeout ?? 3_600_000,
+    force: options.force ?? false,
+    verify: options.verify ?? false,
   };
   ctx.signal?.throwIfAborted();
+  const stimuliDir = join(dataDir, STIMULI_DIR);
+  await assertFolder(dataDir, "the data directory");
+  await assertFolder(
+    stimuliDir,
+    `the folder ${STIMULI_DIR}/ of the data files`,
+  );
 
   const keys = {
     h5: `${STIMULI_DIR}/${SEGMENTATIONS_H5}`,
@@ -151,429 +231,142 @@ export async function downloadSegmentations(
     }
   }
 
-  await Deno.mkdir(join(dataDir, STIMULI_DIR), { recursive: true });
+  await Deno.mkdir(stimuliDir, { recursive: true });
   const reporter = createReporter({
     quiet: options.quiet,
     onProgress: options.onProgress,
+    onMessage: options.onMessage,
   });
-  const out = { h5: join(dataDir, keys.h5), csv: join(dataDir, keys.csv) };
-  for (const which of ["h5", "csv"] as const) {
-    const key = keys[which];
-    await downloadObject(
-      listed.get(key)!,
-      objectUrl(base, key),
-      out[which],
-      ctx,
-      reporter,
+  try {
+    const out = { h5: join(dataDir, keys.h5), csv: join(dataDir, keys.csv) };
+    for (const which of ["h5", "csv"] as const) {
+      const key = keys[which];
+      await fetchFile(
+        {
+          listed: listed.get(key)!,
+          url: objectUrl(base, key),
+          dest: out[which],
+        },
+        ctx,
+        reporter,
+      );
+    }
+    if (reporter.visible && !(await readManifest(stimuliDir)).noticeShownAt) {
+      // Decided under the manifest's lock, so concurrent runs show it once.
+      let show = false;
+      await updateManifest(stimuliDir, (m) => {
+        show = !m.noticeShownAt;
+        m.noticeShownAt ??= new Date().toISOString();
+      });
+      if (show) await reporter.message(DATASET_NOTICE);
+    }
+    return out;
+  } finally {
+    await reporter.close();
+  }
+}
+
+/** How a downloaded file compares with its manifest entry. */
+export interface DownloadCheck {
+  /** The file's path. */
+  path: string;
+  /**
+   * `ok`: as downloaded; `changed`: differs from what was downloaded;
+   * `missing`: recorded but gone; `unrecorded`: no manifest entry (not
+   * downloaded by this module, or before it kept one).
+   */
+  status: "ok" | "changed" | "missing" | "unrecorded";
+  /** What is wrong and what to do, for `changed` and `missing`. */
+  message?: string;
+}
+
+/** Options for {@link checkDownloads}. */
+export interface CheckDownloadsOptions {
+  /**
+   * Hash every recorded file; otherwise only files whose size or
+   * modification time changed since the download are hashed.
+   *
+   * @default {false}
+   */
+  hash?: boolean;
+}
+
+/**
+ * Compare the segmentation files of `dataDir` with the download manifest,
+ * without the network: a file edited, truncated or replaced since it was
+ * downloaded is reported.
+ *
+ * @example Check a data directory
+ * ```ts
+ * import { checkDownloads } from "./download.ts";
+ * const dataDir = await Deno.makeTempDir();
+ * const checks = await checkDownloads(dataDir);
+ * // Nothing was downloaded there, so nothing is recorded (and nothing is wrong).
+ * console.log(checks.map((c) => c.status)); // ["unrecorded", "unrecorded"]
+ * for (const c of checks) if (c.message) console.warn(c.message);
+ * await Deno.remove(dataDir);
+ * ```
+ */
+export async function checkDownloads(
+  dataDir: string,
+  options: CheckDownloadsOptions = {},
+): Promise<DownloadCheck[]> {
+  const stimuliDir = join(dataDir, STIMULI_DIR);
+  const manifest = await readManifest(stimuliDir);
+  const out: DownloadCheck[] = [];
+  for (const name of [SEGMENTATIONS_H5, SEGMENTATIONS_CSV]) {
+    const path = join(stimuliDir, name);
+    const entry = manifest.files[`${STIMULI_DIR}/${name}`];
+    if (entry === undefined) {
+      out.push({ path, status: "unrecorded" });
+      continue;
+    }
+    const fix =
+      `run \`deno task cli download-segmentations --verify\` to fetch it anew`;
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(path);
+    } catch {
+      out.push({
+        path,
+        status: "missing",
+        message: `${path} was downloaded but is gone; ${fix}`,
+      });
+      continue;
+    }
+    let why: string | undefined;
+    if (stat.size !== entry.size) {
+      why = `${stat.size} bytes on disk, ${entry.size} downloaded`;
+    } else if (options.hash || (stat.mtime?.getTime() ?? 0) !== entry.mtimeMs) {
+      const { sha256 } = await hashFile(path);
+      if (sha256 !== entry.sha256) why = "its sha256 differs";
+    }
+    out.push(
+      why === undefined ? { path, status: "ok" } : {
+        path,
+        status: "changed",
+        message:
+          `${path} no longer matches the download manifest (${why}); ${fix}`,
+      },
     );
   }
   return out;
 }
 
-interface Context {
-  signal?: AbortSignal;
-  retryDelayMs: number;
-}
-
-interface ListedObject {
-  key: string;
-  size: number;
-  etag?: string;
-}
-
-/** A failure worth retrying; never escapes this module. */
-class TransientError extends Error {
-  constructor(cause: unknown) {
-    super(errorMessage(cause), { cause });
-    this.name = "TransientError";
-  }
-}
-
-/**
- * ListObjectsV2 over `prefix`, following continuation tokens until every
- * wanted key is found or the listing ends.
- */
-async function listObjects(
-  base: string,
-  prefix: string,
-  wanted: string[],
-  ctx: Context,
-): Promise<Map<string, ListedObject>> {
-  const found = new Map<string, ListedObject>();
-  let token: string | undefined;
-  for (let page = 1;; page++) {
-    const url = listUrl(base, prefix, token);
-    const xml = await withRetries(
-      ctx,
-      () => getText(url, ctx),
-      (cause, attempts) =>
-        new Error(
-          `Listing ${url} failed after ${attempts} attempts: ${
-            errorMessage(cause)
-          }. Check the network and run again.`,
-          { cause },
-        ),
-    );
-    const result = parseListing(xml, url);
-    for (const obj of result.objects) {
-      if (wanted.includes(obj.key)) found.set(obj.key, obj);
-    }
-    if (wanted.every((k) => found.has(k)) || !result.truncated) return found;
-    if (!result.nextToken) {
-      throw new Error(
-        `Listing ${url} is truncated but has no NextContinuationToken; the server is not S3-compatible.`,
-      );
-    }
-    if (page > 10_000) {
-      throw new Error(`Listing ${url} did not end after ${page} pages.`);
-    }
-    token = result.nextToken;
-  }
-}
-
-interface Listing {
-  objects: ListedObject[];
-  truncated: boolean;
-  nextToken?: string;
-}
-
-/** Read the parts of a ListBucketResult we need; S3's XML is flat enough for patterns. */
-function parseListing(xml: string, url: string): Listing {
-  if (!/<ListBucketResult[\s>]/.test(xml)) {
-    throw new Error(
-      `${url} did not answer with a ListBucketResult (got ${
-        JSON.stringify(xml.slice(0, 80))
-      }); check the base URL (${S3_URL_ENV}).`,
-    );
-  }
-  const objects: ListedObject[] = [];
-  for (
-    const [, contents] of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)
-  ) {
-    const key = xmlField(contents, "Key");
-    const size = Number(xmlField(contents, "Size"));
-    if (key === undefined || !Number.isSafeInteger(size) || size < 0) continue;
-    objects.push({ key, size, etag: xmlField(contents, "ETag") });
-  }
-  return {
-    objects,
-    truncated: xmlField(xml, "IsTruncated") === "true",
-    nextToken: xmlField(xml, "NextContinuationToken"),
-  };
-}
-
-function xmlField(xml: string, tag: string): string | undefined {
-  const m = xml.match(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`));
-  return m ? decodeXml(m[1]) : undefined;
-}
-
-function decodeXml(text: string): string {
-  return text.replace(
-    /&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g,
-    (_, e: string) => {
-      if (e[0] === "#") {
-        return String.fromCodePoint(
-          e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10),
-        );
-      }
-      return { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" }[e]!;
-    },
-  );
-}
-
-async function getText(url: string, ctx: Context): Promise<string> {
-  const res = await fetchTransient(url, { signal: ctx.signal }, ctx);
-  if (!res.ok) throw await httpError(res, url);
+/** A clear error when a file sits where a folder must be. */
+async function assertFolder(path: string, what: string): Promise<void> {
+  let stat: Deno.FileInfo;
   try {
-    return await res.text();
+    stat = await Deno.stat(path);
   } catch (err) {
-    abortCheck(ctx);
-    throw new TransientError(err);
-  }
-}
-
-/** Fetch one object into `dest` via `dest.part`, resuming and retrying. */
-async function downloadObject(
-  obj: ListedObject,
-  url: string,
-  dest: string,
-  ctx: Context,
-  reporter: Reporter,
-): Promise<void> {
-  const name = basename(dest);
-  const part = `${dest}.part`;
-  const existing = await sizeOf(dest);
-  if (existing === obj.size) {
-    await reporter.skip(name, obj.size);
-    return;
-  }
-  // A wrong-size file under the final name is stale or corrupt; readers must not see it.
-  if (existing !== undefined) await Deno.remove(dest);
-
-  const progress = reporter.file(name, obj.size, url);
-  await withRetries(
-    ctx,
-    () => transferOnce(obj, url, part, ctx, progress),
-    async (cause, attempts) =>
-      new Error(
-        `Downloading ${name} from ${url} failed after ${attempts} attempts: got ${
-          (await sizeOf(part)) ?? 0
-        } of ${obj.size} bytes; last error: ${
-          errorMessage(cause)
-        }. Run the download again to resume from ${part}.`,
-        { cause },
-      ),
-    (message) => progress.note(message),
-  );
-  await Deno.rename(part, dest);
-  await progress.done();
-}
-
-/** One GET of an object into its `.part` file, from wherever that file ends. */
-async function transferOnce(
-  obj: ListedObject,
-  url: string,
-  part: string,
-  ctx: Context,
-  progress: FileReporter,
-): Promise<void> {
-  let offset = (await sizeOf(part)) ?? 0;
-  if (offset > obj.size) {
-    // Cannot be a prefix of the listed object: left over from another version.
-    await Deno.remove(part);
-    await progress.note(
-      `discarded ${part}: it is larger (${offset} bytes) than the listed size (${obj.size})`,
-    );
-    offset = 0;
-  }
-  if (offset === obj.size) {
-    // Complete from an earlier run that stopped before the rename (or an empty object).
-    if (offset === 0) await Deno.writeFile(part, new Uint8Array());
-    return;
-  }
-
-  const headers = new Headers({ "accept-encoding": "identity" });
-  if (offset > 0) {
-    headers.set("range", `bytes=${offset}-`);
-    // If the object changed since the listing, S3 answers 200 with all of it.
-    if (obj.etag) headers.set("if-range", obj.etag);
-  }
-  const res = await fetchTransient(url, { headers, signal: ctx.signal }, ctx);
-  let start: number;
-  if (res.status === 206) {
-    const range = res.headers.get("content-range") ?? "";
-    const m = range.match(/^bytes (\d+)-\d+\/(\d+|\*)$/);
-    if (!m || Number(m[1]) !== offset) {
-      await res.body?.cancel();
-      throw new Error(
-        `GET ${url} with Range bytes=${offset}- answered Content-Range "${range}"; delete ${part} and run again.`,
-      );
-    }
-    start = offset;
-  } else if (res.status === 200) {
-    start = 0;
-    if (offset > 0) {
-      await progress.note(
-        "the server ignored the Range request; restarting from 0",
-      );
-    }
-  } else if (res.status === 416) {
-    // The .part does not fit the object on the server; start over.
-    await res.body?.cancel();
-    await Deno.remove(part);
-    throw new TransientError(new Error(`HTTP 416 for Range bytes=${offset}-`));
-  } else {
-    throw await httpError(res, url);
-  }
-
-  await progress.start(start);
-  const written = await streamToFile(res, part, start, obj.size, ctx, progress);
-  if (written > obj.size) {
-    await Deno.remove(part);
-    throw new Error(
-      `GET ${url} sent more than the listed ${obj.size} bytes; discarded ${part}. The object may have changed: run again to list it anew.`,
-    );
-  }
-  if (written < obj.size) {
-    throw new Error(
-      `GET ${url} ended after ${written} of ${obj.size} bytes; kept ${part} to resume from. Run again to resume.`,
-    );
-  }
-}
-
-/**
- * Stream a response body into `part` (appending at `start`, or truncating it
- * when `start` is 0); returns the bytes on disk, or `size + 1` as soon as the
- * body runs past `size` (the rest is not read).
- */
-async function streamToFile(
-  res: Response,
-  part: string,
-  start: number,
-  size: number,
-  ctx: Context,
-  progress: FileReporter,
-): Promise<number> {
-  const file = await Deno.open(
-    part,
-    start > 0
-      ? { append: true }
-      : { write: true, create: true, truncate: true },
-  );
-  let written = start;
-  const reader = res.body?.getReader();
-  let finished = reader === undefined;
-  try {
-    while (reader) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        // A reset or dropped connection: what arrived is on disk; resume from there.
-        abortCheck(ctx);
-        finished = true;
-        throw new TransientError(err);
-      }
-      if (chunk.done) {
-        finished = true;
-        break;
-      }
-      if (written + chunk.value.byteLength > size) return size + 1;
-      await writeAll(file, chunk.value);
-      written += chunk.value.byteLength;
-      await progress.update(written);
-    }
-  } finally {
-    file.close();
-    if (!finished) await reader?.cancel().catch(() => {});
-  }
-  return written;
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.byteLength) off += await file.write(bytes.subarray(off));
-}
-
-/** fetch, with network errors marked transient and aborts passed through. */
-async function fetchTransient(
-  url: string,
-  init: RequestInit,
-  ctx: Context,
-): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (err) {
-    abortCheck(ctx);
-    throw new TransientError(err);
-  }
-}
-
-/** An error for a non-success answer (body consumed): transient for 5xx. */
-async function httpError(res: Response, url: string): Promise<Error> {
-  let detail = "";
-  try {
-    const body = await res.text();
-    // S3 explains itself in <Error><Code>..</Code><Message>..</Message></Error>.
-    const code = xmlField(body, "Code");
-    const message = xmlField(body, "Message");
-    if (code || message) {
-      detail = ` (${[code, message].filter(Boolean).join(": ")})`;
-    }
-  } catch {
-    // The explanation is optional.
-  }
-  const err = new Error(
-    `GET ${url} answered HTTP ${res.status} ${res.statusText}${detail}`,
-  );
-  if (res.status >= 500) return new TransientError(err);
-  const hint = res.status === 403 || res.status === 404
-    ? `; check the base URL (${S3_URL_ENV}) and that the bucket is public`
-    : "";
-  return new Error(`${err.message}${hint}.`);
-}
-
-/**
- * Run `attempt`, retrying a {@link TransientError} with exponential backoff;
- * after the last retry the error from `exhausted` is thrown.
- */
-async function withRetries<T>(
-  ctx: Context,
-  attempt: () => Promise<T>,
-  exhausted: (cause: unknown, attempts: number) => Error | Promise<Error>,
-  note?: (message: string) => Promise<void>,
-): Promise<T> {
-  for (let n = 1;; n++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      abortCheck(ctx);
-      if (!(err instanceof TransientError)) throw err;
-      if (n > MAX_RETRIES) throw await exhausted(err.cause, n);
-      const delay = ctx.retryDelayMs * 2 ** (n - 1);
-      await note?.(
-        `${errorMessage(err.cause)}; retry ${n} of ${MAX_RETRIES} in ${
-          (delay / 1000).toFixed(1)
-        } s`,
-      );
-      await sleep(delay, ctx.signal);
-    }
-  }
-}
-
-function abortCheck(ctx: Context): void {
-  ctx.signal?.throwIfAborted();
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await Deno.stat(path)).size;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (err instanceof Deno.errors.NotFound) return;
     throw err;
   }
-}
-
-function baseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch (err) {
-    throw new TypeError(
-      `Invalid base URL "${raw}"; pass an http(s) URL such as ${DEFAULT_BASE_URL}.`,
-      { cause: err },
+  if (!stat.isDirectory) {
+    throw new Error(
+      `${path} is a file, but ${what} must be a folder there; move or rename that file and run again.`,
     );
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(
-      `Base URL "${raw}" is not http(s); pass a URL such as ${DEFAULT_BASE_URL}.`,
-    );
-  }
-  return url.href.replace(/\/+$/, "");
-}
-
-function listUrl(base: string, prefix: string, token?: string): string {
-  const params = new URLSearchParams({ "list-type": "2", prefix });
-  if (token !== undefined) params.set("continuation-token", token);
-  return `${base}/?${params}`;
-}
-
-function objectUrl(base: string, key: string): string {
-  return `${base}/${key.split("/").map(encodeURIComponent).join("/")}`;
 }
 
 function retryDelayMs(): number {
@@ -590,8 +383,4 @@ function envGet(name: string): string | undefined {
     // Without env permission, behave as if unset.
     return undefined;
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -20,6 +20,8 @@ export interface DownloadProgress {
   total: number;
   /** Recent transfer rate in bytes per second; 0 before it can be measured and for skipped files. */
   rate: number;
+  /** Seconds since the last bytes arrived (0 while data flows), so a display can say it stalled. */
+  stalled?: number;
 }
 
 /** What a display does with the events of one download. */
@@ -34,6 +36,10 @@ export interface ProgressSink {
   note(file: string, message: string): void | Promise<void>;
   /** The file is complete; `seconds` spent on it in this run. */
   done(p: DownloadProgress, seconds: number): void | Promise<void>;
+  /** A message that is not about one transfer (waiting for a lock, the licence notice). */
+  message(text: string): void | Promise<void>;
+  /** The run ended (also by an error or Ctrl-C): leave the output at the start of a line. */
+  close(): void | Promise<void>;
 }
 
 /** The Jupyter display function (`Deno.jupyter.display`). */
@@ -55,6 +61,14 @@ export interface ReporterOptions {
    */
   onProgress?: (p: DownloadProgress) => void;
   /**
+   * Called with every message shown to the user (a retry, a restart from
+   * zero, waiting for another download, the licence notice), one line each;
+   * also when `quiet`.
+   *
+   * @default {undefined}
+   */
+  onMessage?: (text: string) => void;
+  /**
    * The display to use; picked from the environment when absent (Jupyter,
    * then a terminal on stderr, then a line log on stderr).
    *
@@ -73,6 +87,8 @@ export interface FileReporter {
   note(message: string): Promise<void>;
   /** The file is complete. */
   done(): Promise<void>;
+  /** The transfer ended (done or failed): stop the once-a-second refresh; safe twice. */
+  stop(): void;
 }
 
 /** Reports the progress of one download run (several files). */
@@ -81,42 +97,77 @@ export interface Reporter {
   skip(file: string, total: number): Promise<void>;
   /** A file about to be transferred from `url`. */
   file(file: string, total: number, url: string): FileReporter;
+  /** A line for the user that is not about one transfer. */
+  message(text: string): Promise<void>;
+  /** Whether anything is shown (false when `quiet`). */
+  readonly visible: boolean;
+  /** End the display's current line (the run is over, maybe by Ctrl-C). */
+  close(): Promise<void>;
 }
 
 const CALLBACK_INTERVAL_MS = 100;
+/** The display is refreshed this often even when no bytes arrive, so a stall shows. */
+const TICK_MS = 1000;
 
 /** Create a reporter that feeds `onProgress` and a display. */
 export function createReporter(options: ReporterOptions = {}): Reporter {
   const sink = options.quiet ? undefined : options.sink ?? defaultSink();
   const onProgress = options.onProgress;
+  const onMessage = options.onMessage;
   return {
+    visible: sink !== undefined,
     async skip(file, total) {
-      const p = { file, bytes: total, total, rate: 0 };
+      const p = { file, bytes: total, total, rate: 0, stalled: 0 };
       onProgress?.(p);
       await sink?.skip(p);
+    },
+    async message(text) {
+      onMessage?.(text);
+      await sink?.message(text);
+    },
+    async close() {
+      await sink?.close();
     },
     file(file, total, url) {
       const began = performance.now();
       let meter = new RateMeter();
       let bytes = 0;
+      let lastBytesAt = performance.now();
       let lastCallback = -Infinity;
+      let ticker: ReturnType<typeof setInterval> | undefined;
       const event = (): DownloadProgress => ({
         file,
         bytes,
         total,
         rate: meter.rate(),
+        stalled: Math.floor((performance.now() - lastBytesAt) / 1000),
       });
+      const stop = () => {
+        if (ticker !== undefined) clearInterval(ticker);
+        ticker = undefined;
+      };
       return {
         async start(at) {
           bytes = at;
+          lastBytesAt = performance.now();
           meter = new RateMeter();
           meter.add(at);
           lastCallback = performance.now();
           const p = event();
           onProgress?.(p);
           await sink?.start(p, url);
+          if (sink && ticker === undefined) {
+            // Without new bytes nothing would redraw: a stall must still show.
+            const id = setInterval(() => {
+              meter.add(bytes);
+              void Promise.resolve(sink.progress(event())).catch(() => {});
+            }, TICK_MS);
+            Deno.unrefTimer(id);
+            ticker = id;
+          }
         },
         async update(at) {
+          if (at !== bytes) lastBytesAt = performance.now();
           bytes = at;
           meter.add(at);
           const p = event();
@@ -128,14 +179,18 @@ export function createReporter(options: ReporterOptions = {}): Reporter {
           await sink?.progress(p);
         },
         async note(message) {
+          onMessage?.(`${file}: ${message}`);
           await sink?.note(file, message);
         },
         async done() {
+          stop();
           bytes = total;
+          lastBytesAt = performance.now();
           const p = event();
           onProgress?.(p);
           await sink?.done(p, (performance.now() - began) / 1000);
         },
+        stop,
       };
     },
   };
@@ -189,14 +244,26 @@ export class RateMeter {
   }
 }
 
-/** A plain log: a line at the start, at every 10 %, and at the end. */
+/** Longest silence of the line log while a transfer runs. */
+const LINE_INTERVAL_MS = 10_000;
+
+/**
+ * A plain log: a line at the start, at every 10 %, at least every 10 s while
+ * a transfer runs (saying when it stalled), and at the end.
+ */
 export class LineSink implements ProgressSink {
   #write: (text: string) => void;
+  #now: () => number;
   #decile = new Map<string, number>();
+  #lastLine = new Map<string, number>();
 
-  /** Lines (ending in `\n`) go to `write`. */
-  constructor(write: (text: string) => void) {
+  /** Lines (ending in `\n`) go to `write`; `now` is injectable for tests. */
+  constructor(
+    write: (text: string) => void,
+    now: () => number = () => performance.now(),
+  ) {
     this.#write = write;
+    this.#now = now;
   }
 
   skip(p: DownloadProgress): void {
@@ -205,6 +272,7 @@ export class LineSink implements ProgressSink {
 
   start(p: DownloadProgress, url: string): void {
     this.#decile.set(p.file, decile(p));
+    this.#lastLine.set(p.file, this.#now());
     const what = p.bytes > 0
       ? `resuming at ${formatBytes(p.bytes)} of ${formatBytes(p.total)}`
       : `downloading ${formatBytes(p.total)}`;
@@ -213,12 +281,19 @@ export class LineSink implements ProgressSink {
 
   progress(p: DownloadProgress): void {
     const d = decile(p);
-    if (d <= (this.#decile.get(p.file) ?? 0) || d >= 10) return;
-    this.#decile.set(p.file, d);
+    const now = this.#now();
+    const quiet = now - (this.#lastLine.get(p.file) ?? now);
+    const next = d > (this.#decile.get(p.file) ?? 0) && d < 10;
+    if (!next && quiet < LINE_INTERVAL_MS) return;
+    this.#decile.set(p.file, Math.max(d, this.#decile.get(p.file) ?? 0));
+    this.#lastLine.set(p.file, now);
+    const stalled = (p.stalled ?? 0) >= 2
+      ? `, no data for ${p.stalled} s`
+      : `, ${formatRate(p.rate)}`;
     this.#write(
-      `${p.file}: ${d * 10}% (${formatBytes(p.bytes)} of ${
-        formatBytes(p.total)
-      }, ${formatRate(p.rate)})\n`,
+      `${p.file}: ${Math.floor(fraction(p) * 100)}% (${
+        formatBytes(p.bytes)
+      } of ${formatBytes(p.total)}${stalled})\n`,
     );
   }
 
@@ -231,6 +306,12 @@ export class LineSink implements ProgressSink {
       `${p.file}: done, ${formatBytes(p.total)} in ${formatSeconds(seconds)}\n`,
     );
   }
+
+  message(text: string): void {
+    this.#write(`${text}\n`);
+  }
+
+  close(): void {}
 }
 
 /** A bar on one terminal line, redrawn in place with `\r`. */
@@ -239,6 +320,8 @@ export class TerminalSink implements ProgressSink {
   #width: () => number;
   #last = -Infinity;
   #now: () => number;
+  /** A bar is drawn and its line not ended yet. */
+  #open = false;
 
   /** Output goes to `write`; `width` gives the terminal's columns. */
   constructor(
@@ -265,18 +348,36 @@ export class TerminalSink implements ProgressSink {
   }
 
   note(file: string, message: string): void {
+    this.#open = false;
     this.#write(`\r\x1b[K${file}: ${message}\n`);
   }
 
   done(p: DownloadProgress, seconds: number): void {
     this.#draw(p, `done in ${formatSeconds(seconds)}`);
+    this.#open = false;
     this.#write("\n");
+  }
+
+  message(text: string): void {
+    this.#open = false;
+    this.#write(`\r\x1b[K${text}\n`);
+  }
+
+  close(): void {
+    // Whatever comes next (an error, "interrupted") starts on its own line.
+    if (this.#open) this.#write("\n");
+    this.#open = false;
   }
 
   #draw(p: DownloadProgress, tail?: string): void {
     this.#last = this.#now();
+    this.#open = true;
+    // A stall shows what is on disk and for how long nothing came.
+    const status = (p.stalled ?? 0) >= 2
+      ? `stalled, no data for ${p.stalled} s`
+      : `${formatRate(p.rate)}  ETA ${formatEta(p)}`;
     const figures = `${formatBytes(p.bytes)}/${formatBytes(p.total)}  ${
-      tail ?? `${formatRate(p.rate)}  ETA ${formatEta(p)}`
+      tail ?? status
     }`;
     const room = this.#width() - p.file.length - figures.length - 10;
     const barWidth = Math.max(0, Math.min(30, room));
@@ -317,7 +418,9 @@ export class JupyterSink implements ProgressSink {
   async progress(p: DownloadProgress): Promise<void> {
     this.#rows.set(p.file, {
       p,
-      status: `${formatRate(p.rate)}, ETA ${formatEta(p)}`,
+      status: (p.stalled ?? 0) >= 2
+        ? `stalled, no data for ${p.stalled} s`
+        : `${formatRate(p.rate)}, ETA ${formatEta(p)}`,
     });
     // Each update is a message to the frontend; a few per second is plenty.
     if (this.#now() - this.#last >= 250) await this.#show();
@@ -333,6 +436,12 @@ export class JupyterSink implements ProgressSink {
     this.#rows.set(p.file, { p, status: `done in ${formatSeconds(seconds)}` });
     await this.#show();
   }
+
+  async message(text: string): Promise<void> {
+    await this.#display({ "text/plain": text }, { raw: true });
+  }
+
+  close(): void {}
 
   async #show(): Promise<void> {
     this.#last = this.#now();

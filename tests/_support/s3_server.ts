@@ -12,8 +12,10 @@ import { join, relative, sep } from "node:path";
 
 /** One scripted misbehaviour, used by the next GET of its key. */
 export type Fault =
-  /** Answer with this HTTP status and an S3 error body. */
-  | { status: number }
+  /** Answer with this HTTP status and an S3 error body (and a `Retry-After` header when given). */
+  | { status: number; retryAfter?: string }
+  /** Accept the request and never answer (no status line), until the client goes away or the server closes. */
+  | { hang: true }
   /** Send this many body bytes (of an honest Content-Length), then drop the connection. */
   | { drop: number }
   /** Answer a Range request with 200 and the whole object. */
@@ -35,6 +37,8 @@ export interface RecordedRequest {
   range: string | null;
   /** The `If-Range` header, or `null`. */
   ifRange: string | null;
+  /** The ETag of the object when the request came (undefined for the listing). */
+  etag?: string;
   /** The HTTP status answered. */
   status: number;
 }
@@ -53,6 +57,32 @@ export interface FakeS3Options {
    * @default {65536}
    */
   chunkSize?: number;
+  /**
+   * Milliseconds to wait before each body chunk, so transfers take a while
+   * (concurrent runs overlap, stalls can be timed).
+   *
+   * @default {0}
+   */
+  throttleMs?: number;
+  /**
+   * Answer every Range request with 200 and the whole object.
+   *
+   * @default {false}
+   */
+  ignoreRange?: boolean;
+  /**
+   * Apply Range even when `If-Range` names another ETag (a broken proxy).
+   *
+   * @default {false}
+   */
+  ignoreIfRange?: boolean;
+  /**
+   * Give objects larger than this a multipart ETag (`<md5 of part md5s>-N`)
+   * as S3 does for multipart uploads; 0 for plain MD5 ETags.
+   *
+   * @default {0}
+   */
+  partSize?: number;
 }
 
 /** A fake S3 bucket serving the files under `root`. Use with `await using`. */
@@ -68,10 +98,19 @@ export class FakeS3 implements AsyncDisposable {
   #abort = new AbortController();
   #server: Deno.HttpServer<Deno.NetAddr>;
   #stalls = new Set<() => void>();
+  #misreported = new Map<string, { size?: number; etag?: string }>();
 
   private constructor(root: string, options: FakeS3Options) {
     this.#root = root;
-    this.#options = { pageSize: 1000, chunkSize: 65536, ...options };
+    this.#options = {
+      pageSize: 1000,
+      chunkSize: 65536,
+      throttleMs: 0,
+      ignoreRange: false,
+      ignoreIfRange: false,
+      partSize: 0,
+      ...options,
+    };
     this.#server = Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -91,6 +130,16 @@ export class FakeS3 implements AsyncDisposable {
   /** Queue faults for the next GETs of `key` (`""` for the listing), one per request. */
   fail(key: string, ...faults: Fault[]): void {
     this.#faults.set(key, [...(this.#faults.get(key) ?? []), ...faults]);
+  }
+
+  /** Make the listing state another size or ETag for `key` than the object has. */
+  misreport(key: string, listed: { size?: number; etag?: string }): void {
+    this.#misreported.set(key, listed);
+  }
+
+  /** The ETag this server gives `data` (plain MD5, or multipart with `partSize`). */
+  etagOf(data: Uint8Array): string {
+    return etagOf(data, this.#options.partSize);
   }
 
   /** How many requests had this method (and key, when given). */
@@ -125,17 +174,37 @@ export class FakeS3 implements AsyncDisposable {
       status: 0,
     };
     this.requests.push(record);
-    const res = await this.#answer(req, url, key);
+    const res = await this.#answer(req, url, key, record);
     record.status = res.status;
     return res;
   }
 
-  async #answer(req: Request, url: URL, key: string): Promise<Response> {
+  async #answer(
+    req: Request,
+    url: URL,
+    key: string,
+    record: RecordedRequest,
+  ): Promise<Response> {
     const fault = req.method === "GET"
       ? this.#faults.get(key)?.shift()
       : undefined;
     if (fault && "status" in fault) {
-      return s3Error(fault.status, "InjectedFault", "scripted");
+      const headers = new Headers();
+      if (fault.retryAfter !== undefined) {
+        headers.set("retry-after", fault.retryAfter);
+      }
+      return s3Error(fault.status, "InjectedFault", "scripted", headers);
+    }
+    if (fault && "hang" in fault) {
+      await new Promise<void>((resolve) => {
+        const release = () => {
+          this.#stalls.delete(release);
+          resolve();
+        };
+        this.#stalls.add(release);
+        req.signal.addEventListener("abort", release, { once: true });
+      });
+      return s3Error(503, "Hung", "the scripted hang ended");
     }
     if (key === "") {
       if (url.searchParams.get("list-type") !== "2") {
@@ -156,7 +225,8 @@ export class FakeS3 implements AsyncDisposable {
     } catch {
       return s3Error(404, "NoSuchKey", "The specified key does not exist.");
     }
-    const etag = etagOf(data);
+    const etag = etagOf(data, this.#options.partSize);
+    record.etag = etag;
     const headers = new Headers({
       "accept-ranges": "bytes",
       "etag": etag,
@@ -171,7 +241,8 @@ export class FakeS3 implements AsyncDisposable {
     const range = req.headers.get("range");
     const ifRange = req.headers.get("if-range");
     const rangeApplies = range !== null && !(fault && "ignoreRange" in fault) &&
-      (ifRange === null || ifRange === etag);
+      !this.#options.ignoreRange &&
+      (ifRange === null || ifRange === etag || this.#options.ignoreIfRange);
     if (range !== null && rangeApplies) {
       const m = range.match(/^bytes=(\d+)-$/);
       if (!m) {
@@ -233,10 +304,12 @@ export class FakeS3 implements AsyncDisposable {
   ): ReadableStream<Uint8Array> {
     let sent = 0;
     const chunkSize = this.#options.chunkSize;
+    const throttle = this.#options.throttleMs;
     let release: (() => void) | undefined;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (sent < cut) {
+          if (throttle > 0) await new Promise((r) => setTimeout(r, throttle));
           const n = Math.min(chunkSize, cut - sent);
           controller.enqueue(body.slice(sent, sent + n));
           sent += n;
@@ -277,9 +350,9 @@ export class FakeS3 implements AsyncDisposable {
     const after = token !== null
       ? atob(token)
       : params.get("start-after") ?? "";
-    const all = (await walk(this.#root, this.#root)).filter((o) =>
-      o.key.startsWith(prefix)
-    )
+    const all = (await walk(this.#root, this.#root, this.#options.partSize))
+      .map((o) => ({ ...o, ...this.#misreported.get(o.key) }))
+      .filter((o) => o.key.startsWith(prefix))
       .filter((o) => o.key > after)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const page = all.slice(0, maxKeys);
@@ -336,25 +409,40 @@ interface Obj {
   etag: string;
 }
 
-async function walk(root: string, dir: string): Promise<Obj[]> {
+async function walk(
+  root: string,
+  dir: string,
+  partSize: number,
+): Promise<Obj[]> {
   const out: Obj[] = [];
   for await (const entry of Deno.readDir(dir)) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory) out.push(...await walk(root, path));
+    if (entry.isDirectory) out.push(...await walk(root, path, partSize));
     else if (entry.isFile) {
       const data = await Deno.readFile(path);
       out.push({
         key: relative(root, path).split(sep).join("/"),
         size: data.length,
-        etag: etagOf(data),
+        etag: etagOf(data, partSize),
       });
     }
   }
   return out;
 }
 
-function etagOf(data: Uint8Array): string {
-  return `"${createHash("md5").update(data).digest("hex")}"`;
+function etagOf(data: Uint8Array, partSize = 0): string {
+  if (partSize <= 0 || data.length <= partSize) {
+    return `"${createHash("md5").update(data).digest("hex")}"`;
+  }
+  // S3's multipart ETag: the MD5 of the parts' binary MD5s, then "-<parts>".
+  const all = createHash("md5");
+  let parts = 0;
+  for (let off = 0; off < data.length; off += partSize, parts++) {
+    all.update(
+      createHash("md5").update(data.subarray(off, off + partSize)).digest(),
+    );
+  }
+  return `"${all.digest("hex")}-${parts}"`;
 }
 
 const XML_ENTITIES: Record<string, string> = {

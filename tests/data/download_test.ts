@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { withEnv } from "../_support/helpers.ts";
 import { escapeHtml } from "../../lib/display/escape.ts";
 import {
@@ -104,6 +105,25 @@ function download(
   });
 }
 
+function md5Hex(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("hex");
+}
+
+/** A .part of the masks file with the record a run writes beside it (the served version). */
+async function writePart(f: Fixture, bytes: Uint8Array): Promise<void> {
+  await Deno.mkdir(join(f.dataDir, "stimuli"), { recursive: true });
+  await Deno.writeFile(`${f.h5Path}.part`, bytes);
+  await Deno.writeTextFile(
+    `${f.h5Path}.part.json`,
+    JSON.stringify({
+      key: H5_KEY,
+      etag: md5Hex(f.bucket.h5),
+      size: f.bucket.h5.length,
+      startedAt: new Date().toISOString(),
+    }),
+  );
+}
+
 function objectGets(s3: FakeS3, key: string) {
   return s3.requests.filter((r) => r.method === "GET" && r.key === key);
 }
@@ -160,8 +180,7 @@ Deno.test("downloadSegmentations() rerun with complete files sends no object GET
 Deno.test("downloadSegmentations() resumes a .part with Range from its size", async () => {
   await withFixture(async (f) => {
     const kept = 1_234_567;
-    await Deno.mkdir(join(f.dataDir, "stimuli"));
-    await Deno.writeFile(`${f.h5Path}.part`, f.bucket.h5.subarray(0, kept));
+    await writePart(f, f.bucket.h5.subarray(0, kept));
     const events: DownloadProgress[] = [];
     await download(f, { onProgress: (p) => events.push(p) });
     const gets = objectGets(f.s3, H5_KEY);
@@ -169,9 +188,10 @@ Deno.test("downloadSegmentations() resumes a .part with Range from its size", as
       `bytes=${kept}-`,
       206,
     ]]);
-    assert(
-      gets[0].ifRange?.startsWith('"'),
-      "If-Range carries the listed ETag",
+    assert.deepStrictEqual(
+      gets[0].ifRange,
+      `"${md5Hex(f.bucket.h5)}"`,
+      "If-Range carries the ETag recorded beside the .part",
     );
     assert.deepStrictEqual(await Deno.readFile(f.h5Path), f.bucket.h5);
     assert(!await exists(`${f.h5Path}.part`));
@@ -235,7 +255,7 @@ Deno.test("downloadSegmentations() gives up after 4 retries with a clear error a
     const err = await rejects(() => download(f), Error);
     assert.match(
       err.message,
-      /^Downloading task-images_desc-segmentations\.h5 from http:\/\/127\.0\.0\.1:\d+\/stimuli\/task-images_desc-segmentations\.h5 failed after 5 attempts: got \d+ of 3000000 bytes; last error: GET .* answered HTTP 503 .*Run the download again to resume/,
+      /^Downloading task-images_desc-segmentations\.h5 from http:\/\/127\.0\.0\.1:\d+\/stimuli\/task-images_desc-segmentations\.h5 failed after 5 attempts \(host 127\.0\.0\.1:\d+\): last error: GET .* answered HTTP 503 .*The partial file .*\.part \(\d+ of 3000000 bytes\) is kept: run the download again to resume\.$/,
     );
     assert(err.cause instanceof Error);
     assert.deepStrictEqual(objectGets(f.s3, H5_KEY).length, 5);
@@ -255,12 +275,8 @@ Deno.test("downloadSegmentations() gives up after 4 retries with a clear error a
 
 Deno.test("downloadSegmentations() restarts cleanly when a Range request is answered with 200", async () => {
   await withFixture(async (f) => {
-    await Deno.mkdir(join(f.dataDir, "stimuli"));
     // Not a prefix: appending would corrupt the file, truncating fixes it.
-    await Deno.writeFile(
-      `${f.h5Path}.part`,
-      new Uint8Array(700_000).fill(0xee),
-    );
+    await writePart(f, new Uint8Array(700_000).fill(0xee));
     f.s3.fail(H5_KEY, { ignoreRange: true });
     await download(f);
     assert.deepStrictEqual(
@@ -273,11 +289,7 @@ Deno.test("downloadSegmentations() restarts cleanly when a Range request is answ
 
 Deno.test("downloadSegmentations() discards a .part larger than the listed size", async () => {
   await withFixture(async (f) => {
-    await Deno.mkdir(join(f.dataDir, "stimuli"));
-    await Deno.writeFile(
-      `${f.h5Path}.part`,
-      new Uint8Array(f.bucket.h5.length + 10),
-    );
+    await writePart(f, new Uint8Array(f.bucket.h5.length + 10));
     await download(f);
     assert.deepStrictEqual(objectGets(f.s3, H5_KEY).map((r) => r.range), [
       null,
@@ -295,48 +307,47 @@ Deno.test("downloadSegmentations() replaces a wrong-size file under the final na
   });
 });
 
-for (const chunked of [false, true]) {
-  const how = chunked ? "chunked" : "honest Content-Length";
-  Deno.test(`downloadSegmentations() fails on a short body (${how}), keeps the prefix .part`, async () => {
-    await withFixture(async (f) => {
-      f.s3.fail(H5_KEY, { bodySize: 1_000_000, chunked });
+Deno.test("downloadSegmentations() names both sizes when the server sends another size than listed (no loop)", async () => {
+  await withFixture(async (f) => {
+    for (const bodySize of [1_000_000, 3_000_100]) {
+      f.s3.fail(H5_KEY, { bodySize });
       const err = await rejects(() => download(f), Error);
       assert.match(
         err.message,
-        /ended after 1000000 of 3000000 bytes; kept .*\.part/,
+        new RegExp(
+          `^The bucket listing says ${H5_KEY} has 3000000 bytes, but GET .* serves ${bodySize} bytes`,
+        ),
       );
-      assert.deepStrictEqual(
-        objectGets(f.s3, H5_KEY).length,
-        1,
-        "a size mismatch is not retried",
-      );
-      assert(!await exists(f.h5Path));
-      assert.deepStrictEqual(
-        await Deno.readFile(`${f.h5Path}.part`),
-        f.bucket.h5.subarray(0, 1_000_000),
-      );
-      await download(f);
-      assert.deepStrictEqual(
-        objectGets(f.s3, H5_KEY).at(-1)!.range,
-        "bytes=1000000-",
-      );
-      assert.deepStrictEqual(await Deno.readFile(f.h5Path), f.bucket.h5);
-    });
-  });
-
-  Deno.test(`downloadSegmentations() fails on a long body (${how}), discards the .part`, async () => {
-    await withFixture(async (f) => {
-      f.s3.fail(H5_KEY, { bodySize: 3_000_100, chunked });
-      const err = await rejects(() => download(f), Error);
-      assert.match(
-        err.message,
-        /sent more than the listed 3000000 bytes; discarded/,
-      );
+      assert(!/run again to resume/i.test(err.message), err.message);
       assert(!await exists(f.h5Path));
       assert(!await exists(`${f.h5Path}.part`));
-    });
+    }
+    await download(f);
+    assert.deepStrictEqual(await Deno.readFile(f.h5Path), f.bucket.h5);
   });
-}
+});
+
+Deno.test("downloadSegmentations() resumes after a short chunked body", async () => {
+  await withFixture(async (f) => {
+    f.s3.fail(H5_KEY, { bodySize: 1_000_000, chunked: true });
+    await download(f);
+    assert.deepStrictEqual(
+      objectGets(f.s3, H5_KEY).map((r) => r.range),
+      [null, "bytes=1000000-"],
+    );
+    assert.deepStrictEqual(await Deno.readFile(f.h5Path), f.bucket.h5);
+  });
+});
+
+Deno.test("downloadSegmentations() fails on a long chunked body, discards the .part", async () => {
+  await withFixture(async (f) => {
+    f.s3.fail(H5_KEY, { bodySize: 3_000_100, chunked: true });
+    const err = await rejects(() => download(f), Error);
+    assert.match(err.message, /sent more than the 3000000 bytes of the object/);
+    assert(!await exists(f.h5Path));
+    assert(!await exists(`${f.h5Path}.part`));
+  });
+});
 
 Deno.test("downloadSegmentations() follows listing pagination", async () => {
   await withFixture(async (f) => {
@@ -483,7 +494,7 @@ Deno.test("downloadSegmentations() rejects a malformed base URL with a TypeError
   }
 });
 
-Deno.test("downloadSegmentations() retries network errors, then reports them", async () => {
+Deno.test("downloadSegmentations() says at once that a connection was refused, with the URL", async () => {
   // A port that was just free: connection refused on every attempt.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -499,7 +510,7 @@ Deno.test("downloadSegmentations() retries network errors, then reports them", a
             quiet: true,
           }),
         Error,
-        "failed after 5 attempts",
+        `Connection refused by 127.0.0.1:${port} (GET http://127.0.0.1:${port}/?list-type=2`,
       );
     });
   } finally {
@@ -654,4 +665,79 @@ Deno.test("escapeHtml() and formatBytes()", () => {
   assert.deepStrictEqual(formatBytes(999), "999 B");
   assert.deepStrictEqual(formatBytes(68_123_456), "68.1 MB");
   assert.deepStrictEqual(formatBytes(1e12), "1.0 TB");
+});
+
+Deno.test("LineSink prints at least every 10 s while a transfer runs, saying when no data came", () => {
+  const lines: string[] = [];
+  const c = clock();
+  const sink = new LineSink((s) => lines.push(s), c.now);
+  const p = { file: "x.h5", bytes: 0, total: 2_000_000, rate: 0, stalled: 0 };
+  sink.start(p, "u");
+  c.advance(5_000);
+  sink.progress({ ...p, bytes: 100_000, rate: 20_000 }); // same decile, 5 s: quiet
+  c.advance(5_000);
+  sink.progress({ ...p, bytes: 150_000, rate: 15_000 }); // 10 s: a line
+  c.advance(10_000);
+  sink.progress({ ...p, bytes: 150_000, stalled: 10 }); // stalled, 10 s: a line
+  assert.deepStrictEqual(lines.slice(1), [
+    "x.h5: 7% (150.0 kB of 2.0 MB, 15.0 kB/s)\n",
+    "x.h5: 7% (150.0 kB of 2.0 MB, no data for 10 s)\n",
+  ]);
+});
+
+Deno.test("TerminalSink: a stalled bar shows the bytes on disk; close() ends the bar's line (Ctrl-C)", () => {
+  const out: string[] = [];
+  const c = clock();
+  const sink = new TerminalSink((s) => out.push(s), () => 100, c.now);
+  sink.start({ file: "x.h5", bytes: 1_000_000, total: 2_000_000, rate: 0 });
+  c.advance(1000);
+  sink.progress({
+    file: "x.h5",
+    bytes: 1_000_000,
+    total: 2_000_000,
+    rate: 0,
+    stalled: 12,
+  });
+  assert.match(
+    out.at(-1)!,
+    /50% {2}1\.0 MB\/2\.0 MB {2}stalled, no data for 12 s$/,
+  );
+  sink.close();
+  assert.deepStrictEqual(out.at(-1), "\n");
+  sink.close();
+  assert.deepStrictEqual(out.filter((s) => s === "\n").length, 1);
+  // After a note the line is already ended: no blank line.
+  sink.note("x.h5", "retry");
+  sink.close();
+  assert.deepStrictEqual(out.at(-1), "\r\x1b[Kx.h5: retry\n");
+});
+
+Deno.test("createReporter() refreshes the display once a second while no bytes arrive", async () => {
+  const seen: DownloadProgress[] = [];
+  const sink = {
+    skip() {},
+    start() {},
+    progress(p: DownloadProgress) {
+      seen.push(p);
+    },
+    note() {},
+    done() {},
+    message() {},
+    close() {},
+  };
+  const messages: string[] = [];
+  const reporter = createReporter({ sink, onMessage: (m) => messages.push(m) });
+  const file = reporter.file("x", 1000, "u");
+  await file.start(10);
+  await new Promise((r) => setTimeout(r, 2_300));
+  file.stop();
+  const count = seen.length;
+  await new Promise((r) => setTimeout(r, 1_200));
+  assert.deepStrictEqual(seen.length, count, "stop() ends the refresh");
+  assert(count >= 2, `${count} refreshes`);
+  assert(seen.at(-1)!.stalled! >= 2);
+  assert.deepStrictEqual(seen.at(-1)!.bytes, 10);
+  await file.note("restarting");
+  await reporter.message("hello");
+  assert.deepStrictEqual(messages, ["x: restarting", "hello"]);
 });
