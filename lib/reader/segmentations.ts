@@ -30,6 +30,11 @@ import {
 } from "./noun_counts.ts";
 import { Mask } from "./mask.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
+// Analysis tables (issue 12): each in its own module, delegated to below.
+import { coverage, type CoverageOptions } from "./coverage.ts";
+import { type GridsOptions, type MaskGrids, maskGrids } from "./grids.ts";
+import { Trials } from "./trials.ts";
+import { type CocoDataset, type CocoOptions, toCoco } from "./coco.ts";
 
 /**
  * Which masks to stream or measure: a metadata DataFrame (any Polars filter
@@ -503,5 +508,52 @@ export class SegmentationsReader implements Disposable {
     options: ImagesWithOptions = {},
   ): string[] {
     return imagesWith(options.frame ?? this.metadata, query, options);
+  }
+
+  /**
+   * One row per (image_name, noun) with `masks`, `pixels` (area of the
+   * union of that noun's masks in that image) and `fraction`; `{ wide: true }`
+   * pivots to one row per image and one column per noun. The whole file's
+   * table is cached in the user cache dir. See {@link coverage}.
+   */
+  coverage(
+    selection?: MaskSelection,
+    options: CoverageOptions = {},
+  ): Promise<pl.DataFrame> {
+    this.#checkOpen();
+    return coverage(this, selection, options);
+  }
+
+  /**
+   * The selected masks pooled onto `size x size` grids of covered fractions
+   * (default 32), in selection order. See {@link maskGrids}.
+   */
+  grids(
+    selection?: MaskSelection,
+    options: GridsOptions = {},
+  ): Promise<MaskGrids> {
+    this.#checkOpen();
+    return maskGrids(this, selection, options);
+  }
+
+  /**
+   * The masks trial by trial: `table` is a Polars frame or the path of a
+   * BIDS events TSV with an `image_name` or `label` column. See {@link Trials}.
+   */
+  trials(table: pl.DataFrame | string): Trials {
+    this.#checkOpen();
+    return new Trials(this, table);
+  }
+
+  /**
+   * The selected masks (all when omitted) as a COCO-format dataset with RLE
+   * segmentations. See {@link toCoco}.
+   */
+  toCoco(
+    selection?: MaskSelection,
+    options: CocoOptions = {},
+  ): Promise<CocoDataset> {
+    this.#checkOpen();
+    return toCoco(this, selection, options);
   }
 }
