@@ -97,16 +97,6 @@ export interface CocoDataset {
  * `score` and `iscrowd: 0`. `JSON.stringify` it for pycocotools' `COCO()`
  * or FiftyOne's COCO importer. HDF5 rows the CSV does not list are left out.
  *
- * @example Export the confident masks of two images
- * ```ts
- * import { decodeRle, ensureSample, pl, Segmentations } from "../../mod.ts";
- * using seg = await Segmentations.open({ dataDir: await ensureSample() });
- * const two = seg.metadata.filter(pl.col("image_name").isIn(seg.images().slice(0, 2)));
- * const coco = await seg.toCoco(two, { minScore: 0.5 });
- * const first = coco.annotations[0];
- * console.log(coco.images.length <= 2, decodeRle(first.segmentation).area === first.area); // true true
- * ```
- *
  * @throws {RangeError} When a selected row is outside the file.
  */
 export async function toCoco(

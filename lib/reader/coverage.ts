@@ -64,16 +64,6 @@ export interface CoverageOptions extends StreamOptions {
  * is cached (see {@link CoverageOptions.cache}). HDF5 rows that the CSV does
  * not list belong to no image and are left out.
  *
- * @example Regressor matrix: one row per image, one column per noun
- * ```ts
- * import { ensureSample, Segmentations } from "../../mod.ts";
- * using seg = await Segmentations.open({ dataDir: await ensureSample() });
- * const long = await seg.coverage();
- * const wide = await seg.coverage(undefined, { wide: true });
- * console.log(long.columns); // [ "image_name", "noun", "masks", "pixels", "fraction" ]
- * console.log(wide.height === seg.images().length); // true
- * ```
- *
  * @throws {RangeError} When a selected row is outside the file.
  */
 export async function coverage(

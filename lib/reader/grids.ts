@@ -42,20 +42,6 @@ export interface MaskGrids {
  * Pools the selected masks onto `size x size` grids (see
  * {@link SegmentationsReader.grids}).
  *
- * @example Confident masks on a 16 x 16 grid
- * ```ts
- * import { ensureSample, pl, Segmentations } from "../../mod.ts";
- * using seg = await Segmentations.open({ dataDir: await ensureSample() });
- * const confident = seg.metadata.filter(pl.col("score").gt(0.8));
- * const grids = await seg.grids(confident, { size: 16 });
- * const first = grids.data.subarray(0, 16 * 16);
- * const cellArea = (seg.width / 16) * (seg.height / 16);
- * const sum = first.reduce((a, b) => a + b, 0);
- * const area = seg.row(grids.maskRows[0]).area;
- * console.log(grids.maskRows.length === confident.height); // true
- * console.log(Math.abs(sum - area / cellArea) < 1e-3); // true
- * ```
- *
  * @throws {RangeError} For a size that is not a positive integer or a mask
  * row outside the file.
  */
