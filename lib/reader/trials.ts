@@ -54,16 +54,21 @@ export type TrialCoverageOptions = Omit<CoverageOptions, "cache"> & {
 };
 
 /** Columns that name a trial's image, in the order they are looked for. */
-export const TRIAL_IMAGE_COLUMNS = ["image_name", "label"] as const;
+export const TRIAL_IMAGE_COLUMNS = [
+  "image_name",
+  "label",
+  "stim_file",
+] as const;
 
 /**
  * The masks of the images shown trial by trial. Trial `t` is row `t` of the
  * table. Trials that showed a subject-unique image (or no image) have no
  * masks: `hasImage` is false, `nouns` is `[]`, `forImage` an empty frame.
  *
- * Image names are matched as written, or without their extension
- * (`shared_..._i0` finds `shared_..._i0.jpg`), since events files often
- * drop it.
+ * The image column is `image_name`, else `label`, else BIDS `stim_file`.
+ * Image names are matched as written, by file name (`stimuli/x.jpg` finds
+ * `x.jpg`), or without their extension (`shared_..._i0` finds
+ * `shared_..._i0.jpg`), since events files often drop it.
  *
  * @example Trials from a BIDS events table
  * ```ts
@@ -92,8 +97,8 @@ export class Trials {
   /**
    * Use `seg.trials(table)`.
    *
-   * @throws {TypeError} When the table has neither an `image_name` nor a
-   * `label` column, or the TSV cannot be read.
+   * @throws {TypeError} When the table has no `image_name`, `label` or
+   * `stim_file` column, or the TSV cannot be read.
    */
   constructor(source: TrialsSource, table: pl.DataFrame | string) {
     this.#source = source;
@@ -102,7 +107,7 @@ export class Trials {
     const column = TRIAL_IMAGE_COLUMNS.find((c) => frame.columns.includes(c));
     if (!column) {
       throw new TypeError(
-        `${where} has no image_name or label column (it has: ${
+        `${where} has no image_name, label or stim_file column (it has: ${
           frame.columns.join(", ")
         }); the image of each trial must be in one of them.`,
       );
@@ -121,8 +126,11 @@ export class Trials {
     this.#image = this.#shown.map((v) => {
       if (v === null) return null;
       if (source.hasImage(v)) return v;
-      return stems.get(v) ?? stems.get(v.replace(/\.[A-Za-z0-9]+$/, "")) ??
-        null;
+      // BIDS stim_file values are paths: the file name is the image.
+      const name = v.replace(/^.*[\\/]/, "");
+      if (source.hasImage(name)) return name;
+      return stems.get(name) ??
+        stems.get(name.replace(/\.[A-Za-z0-9]+$/, "")) ?? null;
     });
   }
 

@@ -141,12 +141,27 @@ Deno.test("trials: a Polars frame with an image_name column", async () => {
   }
 });
 
+Deno.test("trials: a BIDS stim_file column of paths", async () => {
+  using seg = await Segmentations.open({ dataDir: ANALYSIS_FIXTURE });
+  const [a] = seg.images();
+  const trials = seg.trials(
+    pl.DataFrame({
+      stim_file: [`stimuli/${a}`, "stimuli/unique_sub-01_0009.jpg"],
+    }),
+  );
+  assert.equal(trials.imageColumn, "stim_file");
+  assert.equal(trials.imageName(0), a);
+  assert.deepEqual(trials.nouns(0), seg.nouns(a));
+  assert.equal(trials.hasImage(1), false);
+});
+
 Deno.test("trials: a table without an image column, or an unreadable file, is a TypeError", async () => {
   using seg = await Segmentations.open({ dataDir: ANALYSIS_FIXTURE });
   assert.throws(
     () => seg.trials(pl.DataFrame({ onset: [0], stim: ["x"] })),
     (e: Error) =>
-      e instanceof TypeError && /image_name or label/.test(e.message) &&
+      e instanceof TypeError &&
+      /image_name, label or stim_file/.test(e.message) &&
       /onset, stim/.test(e.message),
   );
   const missing = join(ANALYSIS_FIXTURE, "no-such-events.tsv");
