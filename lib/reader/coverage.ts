@@ -60,9 +60,13 @@ export interface CoverageOptions extends StreamOptions {
  * Images in order of first appearance, nouns in order of their first row.
  * With `wide`, one row per image and one column per noun.
  *
- * Every mask is read once, decoded in Web Workers; the whole file's table
- * is cached (see {@link CoverageOptions.cache}). HDF5 rows that the CSV does
- * not list belong to no image and are left out.
+ * Every mask is read once. With the real layout (one mask per chunk,
+ * deflate) a mask is inflated straight into runs of set pixels on the
+ * calling thread, which costs its compressed size rather than a megabyte
+ * (the whole real-sized file in about 8 s); other layouts stream through
+ * `masks()` (Web Workers; `workers` applies there only). The whole file's
+ * table is cached (see {@link CoverageOptions.cache}). HDF5 rows that the
+ * CSV does not list belong to no image and are left out.
  *
  * @throws {RangeError} When a selected row is outside the file.
  */
