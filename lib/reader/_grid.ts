@@ -5,7 +5,7 @@
 // grid sums to area / cell area whether or not size divides n.
 
 /** Per pixel of one axis: the cells it overlaps and its share of each. */
-interface AxisWeights {
+export interface AxisWeights {
   /** Entries of pixel p: start[p] .. start[p + 1]. */
   start: Int32Array;
   cell: Int32Array;
@@ -14,7 +14,8 @@ interface AxisWeights {
 
 const axisCache = new Map<string, AxisWeights>();
 
-function axisWeights(n: number, size: number): AxisWeights {
+/** The weights of an axis of `n` pixels cut into `size` cells (cached). */
+export function axisWeights(n: number, size: number): AxisWeights {
   const key = `${n}/${size}`;
   const cached = axisCache.get(key);
   if (cached) return cached;
@@ -104,5 +105,54 @@ export function poolMask(
     }
     row.fill(0);
   }
+  for (let i = 0; i < grid.length; i++) out[offset + i] = grid[i];
+}
+
+/**
+ * {@link poolMask} for a mask given as its set pixels: ascending row-major
+ * `[start, end)` pairs. Costs the number of runs, not of pixels: each row
+ * segment adds its exact overlap with each cell it touches.
+ */
+export function poolIntervals(
+  intervals: Int32Array,
+  width: number,
+  height: number,
+  size: number,
+  out: Float32Array,
+  offset = 0,
+): void {
+  const ys = axisWeights(height, size);
+  const grid = new Float64Array(size * size);
+  const row = new Float64Array(size);
+  let current = -1;
+  const flush = () => {
+    for (let e = ys.start[current]; e < ys.start[current + 1]; e++) {
+      const at = ys.cell[e] * size, wy = ys.weight[e];
+      for (let j = 0; j < size; j++) grid[at + j] += wy * row[j];
+    }
+    row.fill(0);
+  };
+  for (let k = 0; k < intervals.length; k += 2) {
+    let s = intervals[k];
+    const end = intervals[k + 1];
+    while (s < end) {
+      const y = Math.floor(s / width);
+      const x0 = s - y * width;
+      const x1 = Math.min(width, x0 + (end - s));
+      if (y !== current) {
+        if (current >= 0) flush();
+        current = y;
+      }
+      // In units of 1 / size pixel: segment [x0 * size, x1 * size), cell j
+      // [j * width, (j + 1) * width); the overlap over width is the share.
+      const lo = x0 * size, hi = x1 * size;
+      for (let j = Math.floor(lo / width); j < size && j * width < hi; j++) {
+        const overlap = Math.min(hi, (j + 1) * width) - Math.max(lo, j * width);
+        if (overlap > 0) row[j] += overlap / width;
+      }
+      s += x1 - x0;
+    }
+  }
+  if (current >= 0) flush();
   for (let i = 0; i < grid.length; i++) out[offset + i] = grid[i];
 }

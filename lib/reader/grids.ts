@@ -11,7 +11,8 @@ import {
   type Selection,
   selectionRows,
 } from "./_analysis_source.ts";
-import { checkGridSize, poolMask } from "./_grid.ts";
+import { checkGridSize, poolIntervals, poolMask } from "./_grid.ts";
+import { MaskRuns } from "./_mask_runs.ts";
 
 /** Options for {@link SegmentationsReader.grids}. */
 export interface GridsOptions extends StreamOptions {
@@ -63,12 +64,45 @@ export async function maskGrids(
     else slots.set(r, [i]);
   });
   const unique = [...slots.keys()];
-  for await (const mask of source.masks(unique, options)) {
-    const at = slots.get(mask.maskRow)!;
-    poolMask(mask.data, mask.width, mask.height, size, data, at[0] * cells);
+  const place = (maskRow: number, pool: (offset: number) => void) => {
+    const at = slots.get(maskRow)!;
+    pool(at[0] * cells);
     for (let k = 1; k < at.length; k++) {
       data.copyWithin(at[k] * cells, at[0] * cells, (at[0] + 1) * cells);
     }
+  };
+  const { width, height } = source;
+  // The real layout: masks as runs of set pixels, no megabyte per mask.
+  const runs = MaskRuns.open(source.paths.h5, [source.length, height, width]);
+  if (runs) {
+    try {
+      unique.sort((a, b) => runs.address(a) - runs.address(b) || a - b);
+      const step = Math.max(1, Math.floor(unique.length / 100));
+      for (let k = 0; k < unique.length; k++) {
+        options.signal?.throwIfAborted();
+        const intervals = runs.intervals(unique[k]);
+        place(
+          unique[k],
+          (at) => poolIntervals(intervals, width, height, size, data, at),
+        );
+        const done = k + 1;
+        if (
+          options.onProgress && (done % step === 0 || done === unique.length)
+        ) {
+          options.onProgress({ done, total: unique.length });
+        }
+        if (k % 256 === 255) await new Promise((r) => setTimeout(r, 0));
+      }
+    } finally {
+      runs.close();
+    }
+    return { size, maskRows, data };
+  }
+  for await (const mask of source.masks(unique, options)) {
+    place(
+      mask.maskRow,
+      (at) => poolMask(mask.data, mask.width, mask.height, size, data, at),
+    );
   }
   return { size, maskRows, data };
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { Segmentations } from "../../mod.ts";
 import { ANALYSIS_FIXTURE, FIXTURES } from "../_support/analysis_fixture.ts";
+import { smallSampleDir } from "../_support/helpers.ts";
 
 function assertCells(got: Float32Array, want: number[], what: string) {
   assert.equal(got.length, want.length, what);
@@ -83,4 +84,16 @@ Deno.test("grids: a size that is not a positive integer is a RangeError", async 
     assert.throws(() => seg.row(0).grid(size), RangeError);
   }
   await assert.rejects(() => seg.grids([seg.length]), RangeError);
+});
+
+Deno.test("grids: masks read as runs pool exactly as decoded masks do", async () => {
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  const rows = [...Array(seg.length).keys()];
+  for (const size of [5, 7, 32, 100]) {
+    const grids = await seg.grids(rows, { size });
+    for (const r of rows) {
+      const cells = grids.data.subarray(r * size * size, (r + 1) * size * size);
+      assertCells(cells, [...seg.row(r).grid(size)], `row ${r} size ${size}`);
+    }
+  }
 });
