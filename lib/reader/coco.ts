@@ -14,6 +14,7 @@ import {
 } from "./_analysis_source.ts";
 import { maskStats, STAT } from "./_mask_stats.ts";
 import { countsToString, maskRuns } from "./_rle.ts";
+import { MaskRuns } from "./_mask_runs.ts";
 
 /** Options for {@link SegmentationsReader.toCoco}. */
 export interface CocoOptions extends StreamOptions {
@@ -119,19 +120,14 @@ export async function toCoco(
   >();
   for (const i of keep) encoded.set(rows.maskRow[i], undefined!);
   const { width, height } = source;
-  for await (const mask of source.masks([...encoded.keys()], options)) {
-    const s = maskStats(mask.data, mask.width, mask.height);
-    const area = s[STAT.AREA];
-    const box = area === 0
-      ? null
-      : [s[STAT.X0], s[STAT.Y0], s[STAT.X1], s[STAT.Y1]] as [
-        number,
-        number,
-        number,
-        number,
-      ];
-    encoded.set(mask.maskRow, {
-      counts: countsToString(maskRuns(mask.data, mask.width, mask.height, box)),
+  const encode = (
+    maskRow: number,
+    data: Uint8Array,
+    box: [number, number, number, number] | null,
+    area: number,
+  ) =>
+    encoded.set(maskRow, {
+      counts: countsToString(maskRuns(data, width, height, box)),
       area,
       bbox: box ? [box[0], box[1], box[2] - box[0], box[3] - box[1]] : [
         0,
@@ -140,6 +136,68 @@ export async function toCoco(
         0,
       ],
     });
+  const wanted = [...encoded.keys()];
+  // The real layout: masks as runs of set pixels, drawn into one scratch
+  // mask (and erased again), so no megabyte is decoded or scanned per mask.
+  const runs = MaskRuns.open(source.paths.h5, [source.length, height, width]);
+  if (runs) {
+    try {
+      wanted.sort((a, b) => runs.address(a) - runs.address(b) || a - b);
+      const scratch = new Uint8Array(width * height);
+      const step = Math.max(1, Math.floor(wanted.length / 100));
+      for (let k = 0; k < wanted.length; k++) {
+        options.signal?.throwIfAborted();
+        const iv = runs.intervals(wanted[k]);
+        let area = 0, x0 = width, x1 = 0;
+        for (let i = 0; i < iv.length; i += 2) {
+          scratch.fill(1, iv[i], iv[i + 1]);
+          area += iv[i + 1] - iv[i];
+          const ya = Math.floor(iv[i] / width);
+          const yb = Math.floor((iv[i + 1] - 1) / width);
+          if (ya !== yb) {
+            // Wrapping from the end of one row to the start of the next
+            // touches the last and the first column.
+            x0 = 0;
+            x1 = width;
+          } else {
+            x0 = Math.min(x0, iv[i] - ya * width);
+            x1 = Math.max(x1, iv[i + 1] - ya * width);
+          }
+        }
+        const box: [number, number, number, number] | null = area === 0
+          ? null
+          : [
+            x0,
+            Math.floor(iv[0] / width),
+            x1,
+            Math.floor((iv[iv.length - 1] - 1) / width) + 1,
+          ];
+        encode(wanted[k], scratch, box, area);
+        for (let i = 0; i < iv.length; i += 2) {
+          scratch.fill(0, iv[i], iv[i + 1]);
+        }
+        const done = k + 1;
+        if (
+          options.onProgress && (done % step === 0 || done === wanted.length)
+        ) {
+          options.onProgress({ done, total: wanted.length });
+        }
+        if (k % 256 === 255) await new Promise((r) => setTimeout(r, 0));
+      }
+    } finally {
+      runs.close();
+    }
+  } else {
+    for await (const mask of source.masks(wanted, options)) {
+      const s = maskStats(mask.data, width, height);
+      const area = s[STAT.AREA];
+      encode(
+        mask.maskRow,
+        mask.data,
+        area === 0 ? null : [s[STAT.X0], s[STAT.Y0], s[STAT.X1], s[STAT.Y1]],
+        area,
+      );
+    }
   }
   const imageId = new Map<string, number>();
   for (const i of keep) {

@@ -108,46 +108,47 @@ function bboxOf(mask: Mask): number[] {
   return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
 }
 
-Deno.test("toCoco: images, noun categories and one RLE annotation per CSV row", async () => {
-  using seg = await Segmentations.open({ dataDir: ANALYSIS_FIXTURE });
-  const coco = await seg.toCoco();
-  const meta = seg.metadata.toRecords() as Record<string, unknown>[];
-  assert.deepEqual(
-    coco.images.map((i) => i.file_name),
-    seg.images(),
-  );
-  for (const image of coco.images) {
-    assert.equal(image.width, seg.width);
-    assert.equal(image.height, seg.height);
-  }
-  const nouns = [...new Set(meta.map((r) => r.noun as string))].sort((a, b) =>
-    a < b ? -1 : a > b ? 1 : 0
-  );
-  assert.deepEqual(coco.categories.map((c) => c.name), nouns);
-  assert.deepEqual(
-    coco.categories.map((c) => c.id),
-    nouns.map((_, k) => k + 1),
-  );
-  // HDF5 row 30 is in no CSV row: not exported.
-  assert.equal(coco.annotations.length, meta.length);
-  const expected = FIXTURES[1].expected;
-  coco.annotations.forEach((a, k) => {
-    const r = meta[k];
-    const mask = seg.row(Number(r.mask_row));
-    assert.equal(a.id, k + 1);
-    assert.equal(a.mask_row, Number(r.mask_row));
-    assert.equal(coco.images[a.image_id - 1].file_name, r.image_name);
-    assert.equal(coco.categories[a.category_id - 1].name, r.noun);
-    assert.equal(a.score, r.score);
-    assert.equal(a.instance_id, Number(r.instance_id));
-    assert.equal(a.iscrowd, 0);
-    assert.equal(a.area, expected.areas[a.mask_row]);
-    assert.deepEqual(a.bbox, bboxOf(mask));
-    assert.equal(a.segmentation.counts, expected.rle[a.mask_row]);
-    assert.deepEqual(decodeRle(a.segmentation).data, mask.data);
+for (const { label, dir, expected } of FIXTURES) {
+  Deno.test(`${label}: toCoco gives images, noun categories and one RLE annotation per CSV row`, async () => {
+    using seg = await Segmentations.open({ dataDir: dir });
+    const coco = await seg.toCoco();
+    const meta = seg.metadata.toRecords() as Record<string, unknown>[];
+    assert.deepEqual(
+      coco.images.map((i) => i.file_name),
+      seg.images(),
+    );
+    for (const image of coco.images) {
+      assert.equal(image.width, seg.width);
+      assert.equal(image.height, seg.height);
+    }
+    const nouns = [...new Set(meta.map((r) => r.noun as string))].sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0
+    );
+    assert.deepEqual(coco.categories.map((c) => c.name), nouns);
+    assert.deepEqual(
+      coco.categories.map((c) => c.id),
+      nouns.map((_, k) => k + 1),
+    );
+    // Rows listed in no CSV row (row 30 of the analysis fixture) are not exported.
+    assert.equal(coco.annotations.length, meta.length);
+    coco.annotations.forEach((a, k) => {
+      const r = meta[k];
+      const mask = seg.row(Number(r.mask_row));
+      assert.equal(a.id, k + 1);
+      assert.equal(a.mask_row, Number(r.mask_row));
+      assert.equal(coco.images[a.image_id - 1].file_name, r.image_name);
+      assert.equal(coco.categories[a.category_id - 1].name, r.noun);
+      assert.equal(a.score, r.score);
+      assert.equal(a.instance_id, Number(r.instance_id));
+      assert.equal(a.iscrowd, 0);
+      assert.equal(a.area, expected.areas[a.mask_row]);
+      assert.deepEqual(a.bbox, bboxOf(mask));
+      assert.equal(a.segmentation.counts, expected.rle[a.mask_row]);
+      assert.deepEqual(decodeRle(a.segmentation).data, mask.data);
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(coco)), coco);
   });
-  assert.deepEqual(JSON.parse(JSON.stringify(coco)), coco);
-});
+}
 
 Deno.test("toCoco: minScore, localizedOnly and a selection", async () => {
   using seg = await Segmentations.open({ dataDir: ANALYSIS_FIXTURE });
@@ -166,4 +167,20 @@ Deno.test("toCoco: minScore, localizedOnly and a selection", async () => {
   );
   assert.deepEqual(one.images.map((i) => [i.id, i.file_name]), [[1, image]]);
   assert.equal(one.annotations.length, seg.forImage(image).height);
+});
+
+Deno.test("h5wasm sample: toCoco (masks read as runs) matches encodeRle and a plain box of the decoded masks", async () => {
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  const coco = await seg.toCoco();
+  assert.equal(coco.annotations.length, seg.metadata.height);
+  for (const a of coco.annotations) {
+    const mask = seg.row(a.mask_row);
+    assert.equal(
+      a.segmentation.counts,
+      encodeRle(mask).counts,
+      `row ${a.mask_row}`,
+    );
+    assert.deepEqual(a.bbox, bboxOf(mask), `row ${a.mask_row}`);
+    assert.equal(a.area, mask.area);
+  }
 });
