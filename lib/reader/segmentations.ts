@@ -541,7 +541,9 @@ export class SegmentationsReader implements Disposable {
    * (default 32), in selection order; all masks when omitted. Each cell
    * holds the fraction of its area the mask covers, area-weighted, so a
    * grid sums to the mask's area divided by the cell area whether or not
-   * the size divides the mask's sides.
+   * the size divides the mask's sides. With the real layout (one mask per
+   * chunk) masks are read as runs of set pixels on this thread, else
+   * streamed by {@link SegmentationsReader.masks}.
    *
    * @example Confident masks on a 16 x 16 grid
    * ```ts
@@ -581,7 +583,8 @@ export class SegmentationsReader implements Disposable {
    * The selected masks (all when omitted) as a COCO-format dataset with RLE
    * segmentations: `images`, `categories` (the nouns), `annotations` with
    * the mask as compressed RLE, pixel `bbox` `[x, y, w, h]`, `area`, `score`
-   * and `iscrowd: 0`. See {@link CocoDataset}.
+   * and `iscrowd: 0`. See {@link CocoDataset}. Masks are read as in
+   * {@link SegmentationsReader.grids}.
    *
    * @example Export the confident masks of two images
    * ```ts
