@@ -31,6 +31,17 @@ export * from "./lib/reader/metadata.ts";
 export * from "./lib/reader/noun_counts.ts";
 export * from "./lib/reader/segmentations.ts";
 export * from "./lib/reader/stimuli.ts";
+export type { CoverageOptions } from "./lib/reader/coverage.ts";
+export type { GridsOptions, MaskGrids } from "./lib/reader/grids.ts";
+export * from "./lib/reader/trials.ts";
+export * from "./lib/reader/coco_rle.ts";
+export type {
+  CocoAnnotation,
+  CocoCategory,
+  CocoDataset,
+  CocoImage,
+  CocoOptions,
+} from "./lib/reader/coco.ts";
 export * from "./lib/plot/noun_frequency.ts";
 export * from "./lib/plot/noun_heatmap.ts";
 export * from "./lib/plot/scores.ts";

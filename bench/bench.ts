@@ -172,3 +172,52 @@ console.log(
       statsSeconds.toFixed(1)
     } s; Python: scan and stats of the first ${scan} masks, per mask`,
 );
+
+// ---- coverage table (issue 12): ours against numpy/h5py on the same images ----
+// Python reads masks with h5py one at a time (the reference above does too),
+// so it computes the table of the images holding the first BENCH_COVERAGE
+// masks; we compute the same table, then the whole file's, without cache.
+async function benchCoverage(): Promise<void> {
+  const limit = Number(Deno.env.get("BENCH_COVERAGE") ?? 3000);
+  using seg = await Segmentations.open({ dataDir });
+  const imagesOf = seg.metadata.getColumn("image_name").toArray() as string[];
+  const subset: string[] = [];
+  const seen = new Set<string>();
+  for (let r = 0; r < imagesOf.length && r < limit; r++) {
+    if (!seen.has(imagesOf[r])) seen.add(imagesOf[r]), subset.push(imagesOf[r]);
+  }
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(file, JSON.stringify(subset));
+  console.log(
+    `\ncoverage table: Python (numpy + h5py) on ${subset.length} images ...`,
+  );
+  const ref = JSON.parse(
+    await run(python, [join(here, "reference.py"), "coverage", dataDir, file]),
+  );
+  await Deno.remove(file);
+  const maskRowsOf = seg.metadata.getColumn("mask_row").toArray();
+  const selection = maskRowsOf.flatMap((r, i) =>
+    seen.has(imagesOf[i]) ? [Number(r)] : []
+  );
+  let t = performance.now();
+  const table = await seg.coverage(selection, { cache: false });
+  const oursMs = performance.now() - t;
+  const pixels = Number(table.getColumn("pixels").sum());
+  t = performance.now();
+  const whole = await seg.coverage(undefined, { cache: false });
+  const wholeSeconds = (performance.now() - t) / 1000;
+  console.log(
+    `coverage of ${subset.length} images (${selection.length} masks): ours ${
+      (oursMs / 1000).toFixed(1)
+    } s, python ${(ref.coverage_ms / 1000).toFixed(1)} s, ratio ${
+      (oursMs / ref.coverage_ms).toFixed(2)
+    }; same table: ${table.height === ref.rows && pixels === ref.pixels} ` +
+      `(${table.height} rows, ${pixels} pixels)`,
+  );
+  console.log(
+    `whole-file coverage, no cache: ${
+      wholeSeconds.toFixed(1)
+    } s (${whole.height} rows, ${seg.length} masks)`,
+  );
+}
+await benchCoverage();

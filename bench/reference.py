@@ -100,5 +100,39 @@ def main():
     }))
 
 
+def coverage_table(data_dir, images):
+    """The coverage table (localized masks): per (image, noun), the pixels of
+    the union of its masks, with numpy/h5py; `images` None = the whole file."""
+    seg = Segmentations(data_dir)
+    meta = seg.metadata[seg.metadata["localized"] == 1]
+    if images is not None:
+        meta = meta[meta["image_name"].isin(set(images))]
+    rows = []
+    for (image, noun), group in meta.groupby(["image_name", "noun"], sort=False):
+        union = np.zeros(seg._masks.shape[1:], dtype=bool)
+        for r in group["mask_row"]:
+            union |= seg._masks[int(r)] != 0
+        pixels = int(union.sum())
+        rows.append((image, noun, len(group), pixels, pixels / union.size))
+    seg.close()
+    return pd.DataFrame(rows, columns=["image_name", "noun", "masks", "pixels", "fraction"])
+
+
+def coverage_main():
+    """bench/reference.py coverage DATA_DIR IMAGES_JSON: time coverage_table."""
+    data_dir, images_path = sys.argv[2], sys.argv[3]
+    images = json.load(open(images_path))
+    t = time.perf_counter()
+    table = coverage_table(data_dir, images)
+    print(json.dumps({
+        "coverage_ms": (time.perf_counter() - t) * 1000,
+        "rows": len(table),
+        "pixels": int(table["pixels"].sum()),
+    }))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "coverage":
+        coverage_main()
+    else:
+        main()

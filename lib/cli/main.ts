@@ -34,6 +34,10 @@ Commands:
       warns about a file that changed since it was downloaded.
   nouns IMAGE [--all] [--data-dir D]
       The nouns of IMAGE, one per line: localized masks only, or all with --all.
+  export-coco OUT.json [--min-score S] [--data-dir D]
+      Write the masks as a COCO dataset (RLE segmentations, boxes, scores;
+      categories are the nouns), only those scoring at least S if given,
+      for pycocotools, FiftyOne or CVAT. Prints OUT.json's path.
   init PATH
       Make PATH the data directory (writes the config file shared with the
       Python package laion_fmri) and print the config file's path.
@@ -93,6 +97,13 @@ const COMMANDS: Record<
     options: { "data-dir": { type: "string" }, all: { type: "boolean" } },
   },
   init: { positionals: ["PATH"], options: {} },
+  "export-coco": {
+    positionals: ["OUT.json"],
+    options: {
+      "data-dir": { type: "string" },
+      "min-score": { type: "string" },
+    },
+  },
 };
 
 /**
@@ -175,6 +186,10 @@ export async function main(
         out,
         err,
       );
+    }
+    if (command === "export-coco") {
+      await exportCoco(positionals[0], values["min-score"], dataDir, out);
+      return 0;
     }
     if (command === "info") await info(dataDir, out, err);
     else await nouns(positionals[0], values.all === true, dataDir, out, err);
@@ -293,6 +308,37 @@ async function nouns(
       `note: image "${image}" has no masks; \`deno task cli info\` shows how many images do`,
     );
   }
+}
+
+async function exportCoco(
+  path: string,
+  minScoreFlag: unknown,
+  dataDir: string,
+  out: (line: string) => void,
+): Promise<void> {
+  let minScore: number | undefined;
+  if (minScoreFlag !== undefined) {
+    minScore = Number(minScoreFlag);
+    if (String(minScoreFlag).trim() === "" || !Number.isFinite(minScore)) {
+      throw new UsageError(
+        `export-coco: --min-score must be a number, got "${minScoreFlag}"`,
+      );
+    }
+  }
+  using seg = await Segmentations.open({ dataDir });
+  const coco = await seg.toCoco(undefined, { minScore });
+  // Written next to the target, then renamed: never a partial OUT.json.
+  const tmp = `${path}.${Deno.pid}.part`;
+  try {
+    await Deno.writeTextFile(tmp, JSON.stringify(coco));
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new Error(
+      `cannot write ${path}: ${e instanceof Error ? e.message : e}`,
+    );
+  }
+  out(path);
 }
 
 /** The data directory from --data-dir, env or config; an error saying how to set one. */

@@ -7,6 +7,7 @@
 import { displayHook, setDisplay } from "../display/jupyter.ts";
 import { encodePng } from "../display/png.ts";
 import { pngBundle } from "../display/image.ts";
+import { checkGridSize, poolMask } from "./_grid.ts";
 
 /** The metadata a mask carries when it is known from the CSV. */
 export interface MaskInfo {
@@ -144,6 +145,32 @@ export class Mask {
       if (last > x1) x1 = last;
     }
     return x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
+  }
+
+  /**
+   * The mask pooled onto a `size x size` grid, row-major: each cell holds
+   * the fraction of its area the mask covers, weighted by how much of each
+   * pixel falls in it, so the grid sums to `area / cell area` whether or not
+   * `size` divides the mask's width and height.
+   *
+   * @example A 4 x 4 grid of a 6 x 6 mask
+   * ```ts
+   * import { Mask } from "./mask.ts";
+   * // The top-left 3 x 3 pixels are set: a quarter of the mask.
+   * const data = new Uint8Array(36);
+   * for (let y = 0; y < 3; y++) data.fill(1, y * 6, y * 6 + 3);
+   * const grid = new Mask(6, 6, data, 0).grid(4);
+   * console.log(grid.slice(0, 4)); // Float32Array(4) [ 1, 1, 0, 0 ]
+   * console.log(grid.reduce((a, b) => a + b)); // 4
+   * ```
+   *
+   * @throws {RangeError} When `size` is not a positive integer.
+   */
+  grid(size: number): Float32Array {
+    checkGridSize(size);
+    const out = new Float32Array(size * size);
+    poolMask(this.data, this.width, this.height, size, out);
+    return out;
   }
 
   /** PNG bytes of the mask at its own size: set pixels white, others black. */

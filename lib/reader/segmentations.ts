@@ -38,6 +38,11 @@ import {
 } from "../base/suggest.ts";
 import { displayHook } from "../display/jupyter.ts";
 import { summaryBundle } from "./_summary.ts";
+// Analysis tables (issue 12): each in its own module, delegated to below.
+import { coverage, type CoverageOptions } from "./coverage.ts";
+import { type GridsOptions, type MaskGrids, maskGrids } from "./grids.ts";
+import { Trials } from "./trials.ts";
+import { type CocoDataset, type CocoOptions, toCoco } from "./coco.ts";
 
 /**
  * Which masks to stream or measure: a metadata DataFrame (any Polars filter
@@ -576,5 +581,101 @@ export class SegmentationsReader implements Disposable {
     options: ImagesWithOptions = {},
   ): string[] {
     return imagesWith(options.frame ?? this.metadata, query, options);
+  }
+
+  /**
+   * One row per (image_name, noun) with `masks`, `pixels` (area of the
+   * union of that noun's masks in that image) and `fraction`; `{ wide: true }`
+   * pivots to one row per image and one column per noun. The whole file's
+   * table is cached in the user cache dir; see {@link CoverageOptions}.
+   *
+   * @example Regressor matrix: one row per image, one column per noun
+   * ```ts
+   * import { ensureSample, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const long = await seg.coverage();
+   * const wide = await seg.coverage(undefined, { wide: true });
+   * console.log(long.columns); // [ "image_name", "noun", "masks", "pixels", "fraction" ]
+   * console.log(wide.height === seg.images().length); // true
+   * ```
+   *
+   * @throws {RangeError} When a selected row is outside the file.
+   */
+  coverage(
+    selection?: MaskSelection,
+    options: CoverageOptions = {},
+  ): Promise<pl.DataFrame> {
+    this.#checkOpen();
+    return coverage(this, selection, options);
+  }
+
+  /**
+   * The selected masks pooled onto `size x size` grids of covered fractions
+   * (default 32), in selection order; all masks when omitted. Each cell
+   * holds the fraction of its area the mask covers, area-weighted, so a
+   * grid sums to the mask's area divided by the cell area whether or not
+   * the size divides the mask's sides. With the real layout (one mask per
+   * chunk) masks are read as runs of set pixels on this thread, else
+   * streamed by {@link SegmentationsReader.masks}.
+   *
+   * @example Confident masks on a 16 x 16 grid
+   * ```ts
+   * import { ensureSample, pl, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const confident = seg.metadata.filter(pl.col("score").gt(0.8));
+   * const grids = await seg.grids(confident, { size: 16 });
+   * const first = grids.data.subarray(0, 16 * 16);
+   * const cellArea = (seg.width / 16) * (seg.height / 16);
+   * const sum = first.reduce((a, b) => a + b, 0);
+   * const area = seg.row(grids.maskRows[0]).area;
+   * console.log(grids.maskRows.length === confident.height); // true
+   * console.log(Math.abs(sum - area / cellArea) < 1e-3); // true
+   * ```
+   *
+   * @throws {RangeError} For a size that is not a positive integer or a
+   * selected row outside the file.
+   */
+  grids(
+    selection?: MaskSelection,
+    options: GridsOptions = {},
+  ): Promise<MaskGrids> {
+    this.#checkOpen();
+    return maskGrids(this, selection, options);
+  }
+
+  /**
+   * The masks trial by trial: `table` is a Polars frame or the path of a
+   * BIDS events TSV with an `image_name` or `label` column. See {@link Trials}.
+   */
+  trials(table: pl.DataFrame | string): Trials {
+    this.#checkOpen();
+    return new Trials(this, table);
+  }
+
+  /**
+   * The selected masks (all when omitted) as a COCO-format dataset with RLE
+   * segmentations: `images`, `categories` (the nouns), `annotations` with
+   * the mask as compressed RLE, pixel `bbox` `[x, y, w, h]`, `area`, `score`
+   * and `iscrowd: 0`. See {@link CocoDataset}. Masks are read as in
+   * {@link SegmentationsReader.grids}.
+   *
+   * @example Export the confident masks of two images
+   * ```ts
+   * import { decodeRle, ensureSample, pl, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const two = seg.metadata.filter(pl.col("image_name").isIn(seg.images().slice(0, 2)));
+   * const coco = await seg.toCoco(two, { minScore: 0.5 });
+   * const first = coco.annotations[0];
+   * console.log(coco.images.length <= 2, decodeRle(first.segmentation).area === first.area); // true true
+   * ```
+   *
+   * @throws {RangeError} When a selected row is outside the file.
+   */
+  toCoco(
+    selection?: MaskSelection,
+    options: CocoOptions = {},
+  ): Promise<CocoDataset> {
+    this.#checkOpen();
+    return toCoco(this, selection, options);
   }
 }

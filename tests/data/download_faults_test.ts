@@ -936,6 +936,7 @@ Deno.test({
       assert.equal(out.code, 130, text);
       assert.match(
         text,
+        // deno-lint-ignore no-control-regex -- the bar redraws with ESC[K
         /\r\x1b\[Ktask-images_desc-segmentations\.h5 .* 600\.0 kB\/3\.0 MB {2}stalled, no data for [2-9] s/,
       );
       // The terminal echoes ^C after the bar; the message begins a new line.

@@ -322,3 +322,64 @@ Deno.test({
     assert.equal(figures, want.bothCount > 0 ? 5 : 4);
   },
 });
+
+Deno.test({
+  name:
+    "notebooks: analysis.ipynb shows coverage, the regressor matrix, grids, trials and a COCO export",
+  ignore: tools.ignore,
+  sanitizeResources: false,
+  async fn() {
+    const want = await setup();
+    // Expected values from the raw CSV rows, not from the library's tables.
+    using seg = await Segmentations.open({ dataDir: want.dataDir });
+    const rows = seg.metadata.toRecords() as {
+      image_name: string;
+      noun: string;
+      localized: number;
+    }[];
+    const localized = rows.filter((r) => r.localized === 1);
+    const pairs = new Set(
+      localized.map((r) => `${r.image_name}\u0000${r.noun}`),
+    );
+    const images = new Set(localized.map((r) => r.image_name));
+    const nouns = new Set(localized.map((r) => r.noun));
+    const firstImage = rows[0].image_name;
+    const ofFirst = rows.filter((r) => r.image_name === firstImage);
+    const shown = Math.min(6, new Set(rows.map((r) => r.image_name)).size);
+    const lines = [
+      `Coverage: ${pairs.size} (image, noun) rows`,
+      `Regressor matrix: ${images.size} images x ${nouns.size} nouns`,
+      `Mean 8 x 8 grid of ${want.topCount} "${want.topNoun}" masks`,
+      `${shown} of 10 trials show images with masks`,
+      `COCO: 1 image, ${
+        new Set(ofFirst.map((r) => r.noun)).size
+      } categories, ${ofFirst.length} annotations`,
+      "decodes to the same mask: true",
+    ];
+    const env = {
+      ...want.env,
+      XDG_CACHE_HOME: await tempDir("seg-nb-cache-"),
+    };
+    const { nb, missing } = await executeNotebook(
+      join(NOTEBOOKS, "analysis.ipynb"),
+      env,
+      (nb) => {
+        const text = streamText(nb);
+        const lacks = lines.filter((l) => !text.includes(l));
+        if (htmlOutputs(nb).filter((h) => h.includes("<table")).length < 5) {
+          lacks.push("the five tables");
+        }
+        if (!outputsOf(nb).some((o) => o.data?.["image/png"])) {
+          lacks.push("the decoded mask's PNG");
+        }
+        return lacks;
+      },
+    );
+    assert.deepEqual(errorOutputs(nb), [], "no error outputs");
+    assert.deepEqual(missing, []);
+    assert.match(
+      streamText(nb),
+      new RegExp(`Data: ${want.dataDir} \\(configured\\)`),
+    );
+  },
+});
