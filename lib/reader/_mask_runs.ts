@@ -8,7 +8,7 @@ import { ChunkedDataset } from "../hdf5/chunks.ts";
 import { decodeChunk, FILTER } from "../hdf5/filters.ts";
 import type { ChunkLocation, FilterInfo } from "../hdf5/chunks.ts";
 import { MASKS_DATASET } from "../data/paths.ts";
-import { inflateRuns } from "./_inflate_runs.ts";
+import { inflateRuns } from "../hdf5/inflate_runs.ts";
 
 /** Set pixels of one mask as `[start0, end0, start1, end1, ...]` row-major indices, ascending. */
 export type Intervals = Int32Array;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { Segmentations } from "../../mod.ts";
-import { inflateRuns } from "../../lib/reader/_inflate_runs.ts";
+import { inflateRuns } from "../../lib/hdf5/inflate_runs.ts";
 import { MaskRuns } from "../../lib/reader/_mask_runs.ts";
 import { unionAreas } from "../../lib/reader/_union_area.ts";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
