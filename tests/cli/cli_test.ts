@@ -137,6 +137,29 @@ Deno.test("main() init writes the config file and prints its path", async () => 
   });
 });
 
+Deno.test("main() config --data-dir (the Python CLI's spelling) does what init does", async () => {
+  await withTempDir(async (dir) => {
+    await withEnv({
+      XDG_CONFIG_HOME: join(dir, "config"),
+      LAION_FMRI_DATA_DIR: undefined,
+    }, async () => {
+      const run = await runMain(["config", "--data-dir", dir]);
+      assert.equal(run.code, 0);
+      const path = join(dir, "config", "laion_fmri", "config.json");
+      assert.deepEqual(run.stdout, [path]);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), {
+        data_dir: dir,
+      });
+      const bare = await runMain(["config"]);
+      assert.equal(bare.code, 2);
+      assertOneLineError(bare, /config: missing --data-dir PATH/);
+      const missing = await runMain(["config", "--data-dir", join(dir, "no")]);
+      assert.equal(missing.code, 1);
+      assertOneLineError(missing, /does not exist; create it first/);
+    });
+  });
+});
+
 Deno.test("main() init of a missing directory exits 1 with one error line", async () => {
   await withTempDir(async (dir) => {
     await withEnv({ XDG_CONFIG_HOME: join(dir, "config") }, async () => {

@@ -170,9 +170,18 @@ for (
     assert.throws(() => seg.get(image, nouns[0], 99), /instance/);
   });
 
+  Deno.test(`${label}: row(-k) counts from the end, as Python's seg[-k]`, async () => {
+    using seg = await Segmentations.open({ dataDir: await dataDir() });
+    const last = seg.row(-1), first = seg.row(-seg.length);
+    assert.equal(last.maskRow, seg.length - 1);
+    assert.deepEqual(last.data, seg.row(seg.length - 1).data);
+    assert.equal(first.maskRow, 0);
+    assert.deepEqual(first.data, seg.row(0).data);
+  });
+
   Deno.test(`${label}: row() range errors name the valid range`, async () => {
     using seg = await Segmentations.open({ dataDir: await dataDir() });
-    for (const bad of [-1, seg.length, 1.5, NaN]) {
+    for (const bad of [-seg.length - 1, seg.length, 1.5, NaN]) {
       assert.throws(() => seg.row(bad), (err: unknown) => {
         assert.ok(err instanceof RangeError);
         assert.ok(err.message.includes(`0 to ${seg.length - 1}`), err.message);
