@@ -1,0 +1,54 @@
+// The stimulus under an overlay: decoded by content, RGBA composited over the
+// presentation grey, resized onto the plot frame and kept (keyed by the
+// archive file's identity), so showing an image again decodes nothing.
+import { createCanvas } from "../deps.ts";
+import { StimulusArchive } from "../reader/stimuli.ts";
+
+const ENTRIES = 16;
+const cache = new Map<string, string>();
+
+/** The stimulus resized to `width` x `height`, as a JPEG data URL; `null` without one. */
+export async function stimulusDataUrl(
+  dataDir: string,
+  imageName: string,
+  width: number,
+  height: number,
+): Promise<string | null> {
+  using archive = new StimulusArchive(dataDir);
+  if (!archive.has(imageName)) return null;
+  let identity: string;
+  try {
+    const s = Deno.statSync(archive.h5Path);
+    identity = `${s.size}:${s.mtime?.getTime()}`;
+  } catch {
+    return null;
+  }
+  const key = JSON.stringify([
+    archive.h5Path,
+    identity,
+    imageName,
+    width,
+    height,
+  ]);
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const image = await archive.image(imageName); // as displayed: RGB over grey
+  const source = createCanvas(image.width, image.height);
+  const sctx = source.getContext("2d");
+  const data = sctx.createImageData(image.width, image.height);
+  data.data.set(image.toRgba());
+  sctx.putImageData(data, 0, 0);
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(source, 0, 0, width, height);
+  const url = canvas.toDataURL("image/jpeg", 0.85);
+  cache.set(key, url);
+  if (cache.size > ENTRIES) cache.delete(cache.keys().next().value!);
+  return url;
+}
