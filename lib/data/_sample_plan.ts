@@ -273,7 +273,8 @@ export function plan(
       }
     }
     // A few whole-image masks: the detector gave no box, so they are not localized.
-    if (!ood && rand() < 0.3) {
+    // (The second image always has one, so even a tiny sample shows them.)
+    if (!ood && (rand() < 0.3 || k === 1)) {
       masks.push({
         image,
         noun: pick(BACKGROUND_NOUNS),
