@@ -65,7 +65,9 @@ function fitted(d: Drawn, maxWidth: number): string {
   let lo = 1, hi = chars.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (textWidth(chars.slice(0, mid).join("").trimEnd() + "…" + tail) <= maxWidth) lo = mid;
+    if (
+      textWidth(chars.slice(0, mid).join("").trimEnd() + "…" + tail) <= maxWidth
+    ) lo = mid;
     else hi = mid - 1;
   }
   return chars.slice(0, lo).join("").trimEnd() + "…" + tail;

@@ -5,15 +5,23 @@ import { createCanvas } from "../deps.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 
 const ENTRIES = 16;
-const cache = new Map<string, string>();
+/** A stimulus ready to draw under an overlay. */
+export interface StimulusLayer {
+  /** JPEG data URL at the frame's size. */
+  url: string;
+  /** Whether the stored image had transparent pixels (now the presentation grey). */
+  hasAlpha: boolean;
+}
 
-/** The stimulus resized to `width` x `height`, as a JPEG data URL; `null` without one. */
+const cache = new Map<string, StimulusLayer>();
+
+/** The stimulus resized to `width` x `height`; `null` without one. */
 export async function stimulusDataUrl(
   dataDir: string,
   imageName: string,
   width: number,
   height: number,
-): Promise<string | null> {
+): Promise<StimulusLayer | null> {
   using archive = new StimulusArchive(dataDir);
   if (!archive.has(imageName)) return null;
   let identity: string;
@@ -47,8 +55,11 @@ export async function stimulusDataUrl(
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(source, 0, 0, width, height);
-  const url = canvas.toDataURL("image/jpeg", 0.85);
-  cache.set(key, url);
+  const layer = {
+    url: canvas.toDataURL("image/jpeg", 0.85),
+    hasAlpha: image.hasAlpha,
+  };
+  cache.set(key, layer);
   if (cache.size > ENTRIES) cache.delete(cache.keys().next().value!);
-  return url;
+  return layer;
 }

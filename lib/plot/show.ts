@@ -226,7 +226,7 @@ export async function show(
       className,
     } as Plot.ImageOptions);
   if (background) {
-    marks.push(frameImage(background, "seg-stimulus", false));
+    marks.push(frameImage(background.url, "seg-stimulus", false));
   } else {
     marks.push(Plot.frame({ fill: NEUTRAL_BACKGROUND, stroke: null }));
   }
@@ -309,15 +309,18 @@ export async function show(
   } · ${nouns.length} noun${nouns.length === 1 ? "" : "s"}${
     filters.length ? ` · ${filters.join(" · ")}` : ""
   }`;
-  const caption = (background
-    ? `Over the stimulus image (transparent pixels on the presentation grey); masks at ${opacity} opacity${
-      boxes ? ", dashed detector boxes" : ""
-    }.`
-    : stimulus
-    ? `No stimulus image in ${
-      seg.paths.stimuliH5.split("/").pop()
-    } for this image (or no archive; the stimulus images are not in the public bucket, request access): masks on a neutral background.`
-    : "Masks on a neutral background.") +
+  const caption =
+    (background
+      ? `Over the stimulus image${
+        background.hasAlpha
+          ? " (its transparent pixels on the presentation grey, as shown)"
+          : ""
+      }; masks at ${opacity} opacity${boxes ? ", dashed detector boxes" : ""}.`
+      : stimulus
+      ? `No stimulus image in ${
+        seg.paths.stimuliH5.split("/").pop()
+      } for this image (or no archive; the stimulus images are not in the public bucket, request access): masks on a neutral background.`
+      : "Masks on a neutral background.") +
     (unlabelled > 0
       ? ` Labels on the largest masks; ${unlabelled} more would overlap them (hover a box for its label).`
       : "");

@@ -349,3 +349,48 @@ Deno.test("show: inside the Deno kernel the figure displays itself, the result i
   assert.deepEqual(result, { "text/plain": summary });
   assert.match(summary, /masks · \d+ nouns/);
 });
+
+Deno.test("show: an RGBA PNG stimulus is drawn over the presentation grey, and said so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "seg-show-ood-" });
+  try {
+    await writeSample(dir, { images: 10, size: 64 });
+    using seg = await Segmentations.open({ dataDir: dir });
+    const ood = seg.images().find((i) => i.endsWith(".png"))!;
+    const figure = await show(seg, ood);
+    const href = figure.querySelector("g.seg-stimulus image")!.getAttribute(
+      "href",
+    )!;
+    const png = await decodeImage(dataUrlBytes(href));
+    // The top-left corner of an OOD cut-out is transparent: grey, not black.
+    const [r, g, b] = png.data.subarray(0, 3);
+    for (const v of [r, g, b]) {
+      assert.ok(Math.abs(v - 128) <= 4, `${r},${g},${b}`);
+    }
+    assert.match(
+      figure.querySelector("figcaption")!.textContent!,
+      /transparent pixels on the presentation grey/,
+    );
+    // A JPEG stimulus has no such note.
+    const jpeg = await show(seg, seg.images()[0]);
+    assert.doesNotMatch(
+      jpeg.querySelector("figcaption")!.textContent!,
+      /presentation grey/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("show: a repeat of the same overlay gives the same figure (from its caches)", async () => {
+  using seg = await Segmentations.open({ dataDir: await sampleDir(true) });
+  const image = seg.images()[0];
+  const first = await show(seg, image, { width: 300 });
+  const again = await show(seg, image, { width: 300 });
+  assert.equal(again.outerHTML, first.outerHTML);
+  // Other options still change what is drawn.
+  const faint = await show(seg, image, { width: 300, opacity: 0.2 });
+  assert.notEqual(
+    faint.querySelector("g.seg-masks image")!.getAttribute("href"),
+    first.querySelector("g.seg-masks image")!.getAttribute("href"),
+  );
+});
