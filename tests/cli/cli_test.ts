@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { withEnv } from "../_support/helpers.ts";
 import { fileURLToPath } from "node:url";
 import { main } from "../../lib/cli/main.ts";
+import { splitCsvLine } from "../../lib/data/csv.ts";
 import { writeSample } from "../../lib/data/sample.ts";
 import { formatBytes } from "../../lib/display/progress.ts";
 import { CSV_KEY, FakeS3, H5_KEY, makeBucket } from "../_support/s3_server.ts";
@@ -76,7 +77,7 @@ async function csvNouns(
 ): Promise<string[]> {
   const [header, ...rows] =
     (await Deno.readTextFile(join(dataDir, ...CSV_KEY.split("/")))).trim()
-      .split("\n").map((l) => l.split(","));
+      .split("\n").map(splitCsvLine); // phrase nouns hold commas
   const col = (name: string) => header.indexOf(name);
   const nouns = rows.filter((r) => r[col("image_name")] === image)
     .filter((r) => !localizedOnly || r[col("localized")] === "1")
