@@ -74,7 +74,10 @@ export interface ShowOptions {
    */
   boxes?: boolean;
   /**
-   * Label each mask "noun #instance (score)" at its box's top-left corner.
+   * Label masks "noun #instance (score)" next to their boxes, largest mask
+   * first; a label that would overlap another is left out (the caption says
+   * how many; the box's tooltip has it) and long phrase nouns are shortened
+   * with "…", so labels never pile up.
    *
    * @default {true}
    */
