@@ -1,8 +1,14 @@
 // The stimulus under an overlay: decoded by content, RGBA composited over the
 // presentation grey, resized onto the plot frame and kept (keyed by the
 // archive file's identity), so showing an image again decodes nothing.
-import { createCanvas } from "../deps.ts";
-import { StimulusArchive } from "../reader/stimuli.ts";
+import { createCanvas, loadImage } from "../deps.ts";
+import {
+  decodeStimulus,
+  imageFormat,
+  pngHasAlpha,
+  PRESENTATION_GREY,
+  StimulusArchive,
+} from "../reader/stimuli.ts";
 
 const ENTRIES = 16;
 /** A stimulus ready to draw under an overlay. */
@@ -44,20 +50,27 @@ export async function stimulusDataUrl(
     cache.set(key, hit);
     return hit;
   }
-  const image = await archive.image(imageName); // as displayed: RGB over grey
-  const source = createCanvas(image.width, image.height);
-  const sctx = source.getContext("2d");
-  const data = sctx.createImageData(image.width, image.height);
-  data.data.set(image.toRgba());
-  sctx.putImageData(data, 0, 0);
+  // Drawn straight from the decoded image (no pixel round trip): an RGBA PNG
+  // composited over the presentation grey by the canvas itself.
+  const bytes = await archive.bytes(imageName);
+  const format = imageFormat(bytes);
+  if (format === null) {
+    await decodeStimulus(bytes, { name: imageName, source: archive.h5Path }); // throws, naming it
+  }
+  const image = await loadImage(bytes);
+  const hasAlpha = format === "png" && pngHasAlpha(bytes);
   const canvas = createCanvas(width, height);
   const ctx = canvas.getContext("2d");
+  if (hasAlpha) {
+    ctx.fillStyle = `rgb(${PRESENTATION_GREY.join(",")})`;
+    ctx.fillRect(0, 0, width, height);
+  }
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(source, 0, 0, width, height);
+  ctx.drawImage(image, 0, 0, width, height);
   const layer = {
     url: canvas.toDataURL("image/jpeg", 0.85),
-    hasAlpha: image.hasAlpha,
+    hasAlpha,
   };
   cache.set(key, layer);
   if (cache.size > ENTRIES) cache.delete(cache.keys().next().value!);

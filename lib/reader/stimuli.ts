@@ -28,6 +28,7 @@ export {
   decodeStimulus,
   type DecodeStimulusOptions,
   imageFormat,
+  pngHasAlpha,
   PRESENTATION_GREY,
   type StimulusFormat,
   StimulusImage,

@@ -256,8 +256,8 @@ export async function decodeStimulus(
   });
 }
 
-/** Whether a PNG has an alpha channel (colour type 4 or 6) or a transparent colour (tRNS). */
-function pngHasAlpha(bytes: Uint8Array): boolean {
+/** Whether PNG bytes have an alpha channel (colour type 4 or 6) or a transparent colour (tRNS). */
+export function pngHasAlpha(bytes: Uint8Array): boolean {
   if (bytes.length < 26) return false;
   const colorType = bytes[25];
   if (colorType === 4 || colorType === 6) return true;
