@@ -63,7 +63,10 @@ for (
     ]);
     assert.deepEqual(meta.getColumn("image_name").toArray(), NAMES);
     assert.equal(meta.getColumn("n_reps").dtype.toString(), "DataType(Int64)");
-    assert.equal(meta.getColumn("participant").dtype.toString(), "DataType(String)");
+    assert.equal(
+      meta.getColumn("participant").dtype.toString(),
+      "DataType(String)",
+    );
     // Subject-unique images are listed too.
     const unique = meta.filter(pl.col("unique_or_shared").eq(pl.lit("unique")));
     assert.deepEqual(unique.getColumn("image_name").toArray(), [NAMES[1]]);
