@@ -240,6 +240,7 @@ export class StimulusArchive implements Disposable {
 
   /** A one-line summary. */
   toString(): string {
+    if (this.#closed) return `StimulusArchive(${this.h5Path}, closed)`;
     return this.available
       ? `StimulusArchive(${this.h5Path}, ${this.length} images)`
       : `StimulusArchive(${this.h5Path}: absent; request access to the stimulus images)`;

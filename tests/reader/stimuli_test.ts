@@ -275,4 +275,5 @@ Deno.test("an image shows in Jupyter as a PNG of its own size; close() is safe t
   stim.images.close();
   stim.images.close();
   assert.throws(() => stim.images.names(), /closed/);
+  assert.match(String(stim.images), /closed/);
 });
