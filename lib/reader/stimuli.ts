@@ -14,8 +14,8 @@ import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
 import { pl } from "../deps.ts";
 import { splitCsvLine } from "../data/csv.ts";
-import { type H5BytesDataset, openH5BytesDataset } from "../hdf5/h5wasm.ts";
-import { readVlenBytes } from "../hdf5/chunks.ts";
+import { openH5BytesDataset } from "../hdf5/h5wasm.ts";
+import { ChunkedDataset, readVlenBytes } from "../hdf5/chunks.ts";
 import { IMAGES_DATASET, segmentationPaths } from "../data/paths.ts";
 import { closestNames } from "./_closest.ts";
 import {
@@ -33,6 +33,25 @@ export {
   type StimulusFormat,
   StimulusImage,
 } from "./stimulus_image.ts";
+
+/** The archive's rows of bytes, from whichever reader opened it. */
+interface ByteRows {
+  readonly reader: "chunks" | "h5wasm";
+  readonly length: number;
+  read(row: number): Uint8Array;
+  close(): void;
+}
+
+/** Options for the {@link StimulusArchive} constructor. */
+export interface StimulusArchiveOptions {
+  /**
+   * Which HDF5 reader serves the images: `"auto"` uses the fast chunk reader
+   * when it reads the file and h5wasm otherwise; `"h5wasm"` forces h5wasm.
+   *
+   * @default {"auto"}
+   */
+  reader?: "auto" | "h5wasm";
+}
 
 /** Options for {@link StimulusArchive.image}. */
 export interface StimulusImageOptions {
@@ -74,11 +93,21 @@ export class StimulusArchive implements Disposable {
   #names: string[] | undefined;
   #rows: Map<string, number> | undefined;
   #metadata: pl.DataFrame | undefined;
-  #dataset: H5BytesDataset | undefined;
+  #source: ByteRows | undefined;
   #closed = false;
 
+  readonly #reader: "auto" | "h5wasm";
+
   /** Points at `<dataDir>/stimuli/task-images_stimuli.h5` and its CSV. */
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: StimulusArchiveOptions = {}) {
+    this.#reader = options.reader ?? "auto";
+    if (this.#reader !== "auto" && this.#reader !== "h5wasm") {
+      throw new RangeError(
+        `StimulusArchive: reader must be "auto" or "h5wasm"; got ${
+          JSON.stringify(options.reader)
+        }.`,
+      );
+    }
     const paths = segmentationPaths(dataDir);
     this.h5Path = paths.stimuliH5;
     this.csvPath = paths.stimuliCsv;
@@ -118,6 +147,11 @@ export class StimulusArchive implements Disposable {
       );
     }
     return this.#metadata;
+  }
+
+  /** Which HDF5 reader served the images so far (`undefined` before the first read). */
+  get reader(): "chunks" | "h5wasm" | undefined {
+    return this.#source?.reader;
   }
 
   /** Number of images in the archive. */
@@ -229,8 +263,8 @@ export class StimulusArchive implements Disposable {
    */
   close(): void {
     this.#closed = true;
-    this.#dataset?.close();
-    this.#dataset = undefined;
+    this.#source?.close();
+    this.#source = undefined;
   }
 
   /** Same as {@link StimulusArchive.close}. */
@@ -288,22 +322,57 @@ export class StimulusArchive implements Disposable {
   }
 
   async #read(row: number): Promise<Uint8Array> {
-    if (!this.#dataset) {
-      const dataset = await openH5BytesDataset(this.h5Path, IMAGES_DATASET);
+    if (!this.#source) {
+      const source = await this.#open();
       const rows = this.#names!.length;
-      if (dataset.length !== rows) {
-        dataset.close();
+      if (source.length !== rows) {
+        source.close();
         throw new RangeError(
-          `${this.csvPath} lists ${rows} images but ${this.h5Path} holds ${dataset.length}; ` +
+          `${this.csvPath} lists ${rows} images but ${this.h5Path} holds ${source.length}; ` +
             `the two files do not belong together (row i of the CSV names HDF5 row i). Get both again.`,
         );
       }
-      this.#dataset = dataset;
+      this.#source = source;
     }
-    // h5wasm cuts variable-length strings at the first NUL byte: read those from the global heap.
-    return this.#dataset.kind === "uint8"
-      ? this.#dataset.read(row)
-      : readVlenBytes(this.h5Path, IMAGES_DATASET, row);
+    return this.#source.read(row);
+  }
+
+  /**
+   * The archive's rows: through the fast chunk reader when it reads the file
+   * (either storage type, NUL bytes kept, no WebAssembly start-up), else
+   * through h5wasm, whose errors name what is wrong with the file.
+   */
+  async #open(): Promise<ByteRows> {
+    if (this.#reader === "auto") {
+      try {
+        const opened = ChunkedDataset.open(this.h5Path, IMAGES_DATASET);
+        if ("reader" in opened) {
+          const reader = opened.reader;
+          if (reader.shape.length === 1 && reader.vlen?.baseSize === 1) {
+            return {
+              reader: "chunks",
+              length: reader.shape[0],
+              read: (i) => reader.readVlen(i),
+              close: () => reader.close(),
+            };
+          }
+          reader.close();
+        }
+      } catch {
+        // h5wasm below reports what is wrong, naming the file.
+      }
+    }
+    const dataset = await openH5BytesDataset(this.h5Path, IMAGES_DATASET);
+    return {
+      reader: "h5wasm",
+      length: dataset.length,
+      // h5wasm cuts variable-length strings at the first NUL byte: read those from the global heap.
+      read: (i) =>
+        dataset.kind === "uint8"
+          ? dataset.read(i)
+          : readVlenBytes(this.h5Path, IMAGES_DATASET, i),
+      close: () => dataset.close(),
+    };
   }
 
   #header(): string[] {

@@ -40,13 +40,15 @@ function near(got: number[], want: number[], tolerance: number, what: string) {
 }
 
 for (
-  const [label, dir, kind] of [
-    ["h5py vlen uint8", H5PY_FIXTURE, "uint8"],
-    ["h5py vlen strings", VLEN_STR_FIXTURE, "string"],
+  const [label, dir, kind, reader] of [
+    ["h5py vlen uint8", H5PY_FIXTURE, "uint8", "auto"],
+    ["h5py vlen strings", VLEN_STR_FIXTURE, "string", "auto"],
+    ["h5py vlen uint8 through h5wasm", H5PY_FIXTURE, "uint8", "h5wasm"],
+    ["h5py vlen strings through h5wasm", VLEN_STR_FIXTURE, "string", "h5wasm"],
   ] as const
 ) {
   Deno.test(`${label}: names, has, indexOf and metadata follow the CSV's rows`, () => {
-    using stimuli = new StimulusArchive(dir);
+    using stimuli = new StimulusArchive(dir, { reader });
     assert.ok(stimuli.available);
     assert.deepEqual(stimuli.names(), NAMES);
     assert.equal(stimuli.length, NAMES.length);
@@ -74,11 +76,12 @@ for (
   });
 
   Deno.test(`${label}: bytes by name, row and negative row, NUL bytes kept`, async () => {
-    using stimuli = new StimulusArchive(dir);
+    using stimuli = new StimulusArchive(dir, { reader });
     const jpeg = await stimuli.bytes(JPEG_NAME);
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.deepEqual([...jpeg.subarray(-2)], [0xff, 0xd9]);
     assert.ok(jpeg.includes(0), "a JPEG holds NUL bytes");
+    assert.equal(stimuli.reader, reader === "auto" ? "chunks" : "h5wasm");
     assert.deepEqual(await stimuli.bytes(0), jpeg);
     const png = await stimuli.bytes(-2);
     assert.deepEqual(png, await stimuli.bytes(OOD_NAME));
@@ -103,7 +106,7 @@ for (
   });
 
   Deno.test(`${label}: a JPEG decodes upright and true in colour`, async () => {
-    using stimuli = new StimulusArchive(dir);
+    using stimuli = new StimulusArchive(dir, { reader });
     const image = await stimuli.image(JPEG_NAME);
     assert.equal(image.format, "jpeg");
     assert.equal(image.width, 32);
@@ -123,7 +126,7 @@ for (
   });
 
   Deno.test(`${label}: an RGBA PNG shows presentation grey where transparent; asDisplayed: false keeps alpha`, async () => {
-    using stimuli = new StimulusArchive(dir);
+    using stimuli = new StimulusArchive(dir, { reader });
     for (const name of [OOD_NAME, OOD_NAMED_JPG]) {
       const shown = await stimuli.image(name);
       assert.equal(shown.format, "png", `${name} is decoded by content`);
