@@ -41,6 +41,8 @@ Commands:
   init PATH
       Make PATH the data directory (writes the config file shared with the
       Python package laion_fmri) and print the config file's path.
+  config --data-dir PATH
+      The same as init PATH (the Python CLI's spelling).
 
 Options:
   --data-dir D   Data directory (default: $${DATA_DIR_ENV}, then the config file)
@@ -104,6 +106,7 @@ const COMMANDS: Record<
       "min-score": { type: "string" },
     },
   },
+  config: { positionals: [], options: { "data-dir": { type: "string" } } },
 };
 
 /**
@@ -172,6 +175,15 @@ export async function main(
     }
     if (command === "init") {
       out(datasetInitialize(positionals[0]));
+      return 0;
+    }
+    if (command === "config") {
+      // The Python CLI's `laion-fmri config --data-dir DIR`: the same as init.
+      const dir = values["data-dir"];
+      if (typeof dir !== "string" || dir === "") {
+        throw new UsageError("config: missing --data-dir PATH");
+      }
+      out(datasetInitialize(dir));
       return 0;
     }
     const dataDir = resolveDataDir(values["data-dir"] as string | undefined);

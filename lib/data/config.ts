@@ -88,6 +88,25 @@ export function datasetInitialize(path: string): string {
   return file;
 }
 
+/**
+ * Make `path` the data directory, as the Python package's `set_data_dir`
+ * does: writes the config file shared with `laion_fmri` (the same file and
+ * effect as {@link datasetInitialize} and `deno task cli config --data-dir`).
+ * The environment variable `LAION_FMRI_DATA_DIR`, when set, still wins.
+ *
+ * @throws {Deno.errors.NotFound} When `path` is not an existing directory.
+ * @returns The config file's path.
+ *
+ * @example Point the module at a data directory
+ * ```ts ignore
+ * import { setDataDir } from "./config.ts";
+ * setDataDir("/data/laion-fmri"); // "~/.config/laion_fmri/config.json"
+ * ```
+ */
+export function setDataDir(path: string): string {
+  return datasetInitialize(path);
+}
+
 function homeDir(): string {
   return Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
 }

@@ -1,29 +1,33 @@
 // Categorical colours for nouns: saturated enough to read as a translucent
-// overlay on a photograph, distinct from each other, in order of preference
-// (the first nouns of a figure get the most distinct ones).
+// overlay on a photograph, and ordered for contrast: each colour is the one
+// farthest (CIELAB distance) from all those before it, so the nouns of one
+// image, which take the first colours, are told apart at a glance however
+// many there are (the smallest distance among the first 6 is about twice the
+// previous palette's). Colours close to the presentation grey or too dark to
+// show on a photograph were left out.
 
-/** The noun palette; figures with more nouns cycle through it. */
+/** The noun palette, in order of assignment; figures with more nouns cycle through it. */
 export const NOUN_PALETTE: readonly string[] = [
   "#4269d0", // blue
-  "#efb118", // amber
-  "#ff725c", // coral
-  "#3ca951", // green
-  "#a463f2", // violet
-  "#ff8ab7", // pink
-  "#6cc5b0", // teal
-  "#9c6b4e", // brown
-  "#42d4f4", // cyan
-  "#f032e6", // magenta
-  "#bfef45", // lime
-  "#7b1fa2", // purple
-  "#2e7d74", // dark teal
-  "#800000", // maroon
-  "#808000", // olive
-  "#1a237e", // navy
-  "#f58231", // orange
-  "#97bbf5", // light blue
+  "#ffab00", // amber
+  "#00c853", // green
   "#d81b60", // raspberry
-  "#9498a0", // grey
+  "#ff00ff", // magenta
+  "#008080", // teal
+  "#9c6b4e", // brown
+  "#ff4500", // orange red
+  "#6200ea", // deep violet
+  "#808000", // olive
+  "#97bbf5", // light blue
+  "#911eb4", // purple
+  "#ff8ab7", // pink
+  "#ff725c", // coral
+  "#42d4f4", // cyan
+  "#6cc5b0", // sea green
+  "#f58231", // orange
+  "#00a6ff", // azure
+  "#a463f2", // lavender
+  "#3ca951", // leaf green
 ];
 
 /** One colour per noun, in the order given, cycling the palette. */

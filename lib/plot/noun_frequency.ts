@@ -105,7 +105,11 @@ export function plotNounFrequency(
     images: number;
   }[];
   const nouns = rows.map((r) => r.noun);
-  const longest = Math.max(0, ...nouns.map((n) => n.length));
+  // Long phrase nouns are shortened on the axis (the bar's tooltip has them whole).
+  const MAX_CHARS = 32;
+  const short = (n: string) =>
+    n.length > MAX_CHARS ? `${n.slice(0, MAX_CHARS - 1).trimEnd()}…` : n;
+  const longest = Math.max(0, ...nouns.map((n) => short(n).length));
   const marginLeft = Math.min(240, Math.max(40, 14 + longest * 7));
   const unit = by === "masks" ? "masks" : "images";
   const marginRight = 48;
@@ -131,7 +135,7 @@ export function plotNounFrequency(
       ticks: integerTicks(most, width - marginLeft - marginRight),
       tickFormat: ",d",
     },
-    y: { domain: nouns, label: null, tickSize: 0 },
+    y: { domain: nouns, label: null, tickSize: 0, tickFormat: short },
     marks: [
       Plot.barX(rows, {
         x: by,

@@ -5,22 +5,28 @@
  * @module
  */
 
-import { createCanvas, GlobalFonts, loadImage } from "../deps.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
-import { nounColors, textColorOn } from "./_colors.ts";
 import { column } from "../reader/_frame.ts";
 import { didYouMean, requireName } from "../base/suggest.ts";
+import { nounColors } from "./_colors.ts";
 import {
   displayable,
   type PlotDocument,
   type PlotFigure,
   styleFigure,
 } from "./figure.ts";
-import { masksOf } from "./_masks_of.ts";
 import { defaultDocument } from "./_document.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
-import { StimulusArchive } from "../reader/stimuli.ts";
+import { compositeLayers, type Drawn, readDrawn } from "./_overlay.ts";
+import {
+  type Chip,
+  LABEL_FONT_FAMILY,
+  LABEL_FONT_SIZE,
+  placeChips,
+  tooltip,
+} from "./_labels.ts";
+import { stimulusDataUrl } from "./_stimulus_layer.ts";
 
 export type {
   PlotDocument,
@@ -69,7 +75,10 @@ export interface ShowOptions {
    */
   boxes?: boolean;
   /**
-   * Label each mask "noun #instance (score)" at its box's top-left corner.
+   * Label masks "noun #instance (score)" next to their boxes, largest mask
+   * first; a label that would overlap another is left out (the caption says
+   * how many; the box's tooltip has it) and long phrase nouns are shortened
+   * with "…", so labels never pile up.
    *
    * @default {true}
    */
@@ -120,42 +129,7 @@ export interface ShowOptions {
   signal?: AbortSignal;
 }
 
-/** One drawn mask, as the figure's marks see it. */
-interface Drawn {
-  noun: string;
-  instance: number;
-  score: number;
-  localized: boolean;
-  /** Box in image pixels: the detector's, else the mask's own extent. */
-  box: [number, number, number, number] | null;
-  /** Whether `box` is the detector's. */
-  detectorBox: boolean;
-  /** Set cells on the display grid. */
-  cells: number;
-  grid: Uint8Array;
-  label: string;
-}
-
-interface Chip {
-  noun: string;
-  label: string;
-  tip: string;
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-  tx: number;
-  ty: number;
-  textColor: string;
-}
-
 const MARGIN = { top: 6, right: 14, bottom: 24, left: 36 };
-const LABEL_FONT_SIZE = 11;
-// Verdana's metrics are close to DejaVu Sans' (a descendant of Bitstream
-// Vera): chips are measured with DejaVu Sans and fit either.
-const LABEL_FONT_FAMILY = '"DejaVu Sans", Verdana, sans-serif';
-const CHIP_HEIGHT = 16;
-const CHIP_PAD = 4;
 const NEUTRAL_BACKGROUND = "#ececec";
 
 /**
@@ -240,68 +214,42 @@ export async function show(
   const colors = nounColors(nouns);
   const colorOf = new Map(nouns.map((n, i) => [n, colors[i]]));
 
-  // Composite: larger masks first so smaller ones stay visible on top.
-  const order = drawn.map((_, i) => i).sort((a, b) =>
-    drawn[b].cells - drawn[a].cells || a - b
-  );
-  const n = gw * gh;
-  const top = new Int32Array(n).fill(-1);
-  for (const i of order) {
-    const g = drawn[i].grid;
-    for (let c = 0; c < n; c++) if (g[c]) top[c] = i;
-  }
-  const fill: (string | null)[] = new Array(n).fill(null);
-  const edge: (string | null)[] = new Array(n).fill(null);
-  for (let c = 0; c < n; c++) {
-    const i = top[c];
-    if (i < 0) continue;
-    fill[c] = drawn[i].noun;
-    const x = c % gw;
-    // A cell is on an outline when a 4-neighbour shows another mask (or none).
-    if (
-      (x > 0 && top[c - 1] !== i) || (x < gw - 1 && top[c + 1] !== i) ||
-      (c >= gw && top[c - gw] !== i) || (c < n - gw && top[c + gw] !== i)
-    ) {
-      edge[c] = drawn[i].noun;
-    }
-  }
-
   const background = stimulus
     ? await stimulusDataUrl(seg.dataDir, imageName, innerW, innerH)
     : null;
 
-  const grid = { width: gw, height: gh, x1: 0, y1: 0, x2: W, y2: H };
   const marks: Plot.Markish[] = [];
-  if (background) {
-    marks.push(Plot.image([0], {
+  // The stimulus is smoothed; mask layers keep their cells sharp.
+  const frameImage = (src: string, className: string, pixelated = true) =>
+    Plot.image([0], {
       x: W / 2,
       y: H / 2,
       width: innerW,
       height: innerH,
-      src: background,
+      src,
       preserveAspectRatio: "none",
-      className: "seg-stimulus",
-    }));
+      ...(pixelated ? { imageRendering: "pixelated" } : {}),
+      className,
+    } as Plot.ImageOptions);
+  if (background) {
+    marks.push(frameImage(background.url, "seg-stimulus", false));
   } else {
     marks.push(Plot.frame({ fill: NEUTRAL_BACKGROUND, stroke: null }));
   }
   if (drawn.length > 0) {
-    marks.push(Plot.raster(fill, {
-      ...grid,
-      fill: { value: (d: string | null) => d, scale: "color" },
-      fillOpacity: opacity,
-      imageRendering: "pixelated",
-      className: "seg-masks",
-    } as Plot.RasterOptions));
-    if (outlines) {
-      marks.push(Plot.raster(edge, {
-        ...grid,
-        fill: { value: (d: string | null) => d, scale: "color" },
-        fillOpacity: 0.95,
-        imageRendering: "pixelated",
-        className: "seg-outlines",
-      } as Plot.RasterOptions));
-    }
+    // Painted here, not by Plot.raster: its per-pixel scale lookups cost ~1 s.
+    const layers = compositeLayers(
+      seg,
+      drawn,
+      column<number>(frame, "mask_row", "show"),
+      colorOf,
+      gw,
+      gh,
+      opacity,
+      outlines,
+    );
+    marks.push(frameImage(layers.fill, "seg-masks"));
+    if (layers.edge) marks.push(frameImage(layers.edge, "seg-outlines"));
   }
   if (boxes) {
     const withBox = drawn.filter((d) => d.detectorBox);
@@ -318,8 +266,10 @@ export async function show(
       className: "seg-boxes",
     } as Plot.RectOptions));
   }
+  let unlabelled = 0;
   if (labels) {
-    const chips = placeChips(drawn, colorOf, W, H, kx, ky);
+    const { chips, skipped } = placeChips(drawn, colorOf, W, H, innerW, kx, ky);
+    unlabelled = skipped;
     marks.push(
       Plot.rect(chips, {
         x1: "x1",
@@ -365,15 +315,21 @@ export async function show(
   } · ${nouns.length} noun${nouns.length === 1 ? "" : "s"}${
     filters.length ? ` · ${filters.join(" · ")}` : ""
   }`;
-  const caption = background
-    ? `Over the stimulus image; masks at ${opacity} opacity${
-      boxes ? ", dashed detector boxes" : ""
-    }.`
-    : stimulus
-    ? `No stimulus image in ${
-      seg.paths.stimuliH5.split("/").pop()
-    } for this image (or no archive): masks on a neutral background.`
-    : "Masks on a neutral background.";
+  const caption =
+    (background
+      ? `Over the stimulus image${
+        background.hasAlpha
+          ? " (its transparent pixels on the presentation grey, as shown)"
+          : ""
+      }; masks at ${opacity} opacity${boxes ? ", dashed detector boxes" : ""}.`
+      : stimulus
+      ? `No stimulus image in ${
+        seg.paths.stimuliH5.split("/").pop()
+      } for this image (or no archive; the stimulus images are not in the public bucket, request access): masks on a neutral background.`
+      : "Masks on a neutral background.") +
+    (unlabelled > 0
+      ? ` Labels on the largest masks; ${unlabelled} more would overlap them (hover a box for its label).`
+      : "");
 
   const figure = Plot.plot({
     document: (options.document ?? defaultDocument()) as never,
@@ -452,161 +408,10 @@ function frameSize(
   return { innerW, innerH };
 }
 
-/** Reads the frame's masks and samples each onto the display grid. */
-async function readDrawn(
-  seg: SegmentationsReader,
-  frame: pl.DataFrame,
-  gw: number,
-  gh: number,
-  signal: AbortSignal | undefined,
-): Promise<Drawn[]> {
-  const rows = column<number>(frame, "mask_row", "show");
-  const noun = column<string>(frame, "noun", "show");
-  const instance = column<number>(frame, "instance_id", "show");
-  const score = column<number>(frame, "score", "show");
-  const localized = column<number>(frame, "localized", "show");
-  const bx = ["box_x0", "box_y0", "box_x1", "box_y1"].map((c) =>
-    column<number | null>(frame, c, "show")
-  );
-  const W = seg.width, H = seg.height;
-  // Nearest-neighbour sampling at cell centres: the source pixel of each column and row.
-  const sx = Int32Array.from(
-    { length: gw },
-    (_, x) => Math.min(W - 1, Math.floor((x + 0.5) * W / gw)),
-  );
-  const sy = Int32Array.from(
-    { length: gh },
-    (_, y) => Math.min(H - 1, Math.floor((y + 0.5) * H / gh)),
-  );
-  const out: Drawn[] = [];
-  let i = 0;
-  for await (const mask of masksOf(seg, rows, { signal })) {
-    const grid = new Uint8Array(gw * gh);
-    let cells = 0, x0 = gw, y0 = gh, x1 = -1, y1 = -1;
-    const data = mask.data;
-    for (let y = 0; y < gh; y++) {
-      const src = sy[y] * W, dst = y * gw;
-      for (let x = 0; x < gw; x++) {
-        if (data[src + sx[x]]) {
-          grid[dst + x] = 1;
-          cells++;
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          y1 = y;
-        }
-      }
-    }
-    const b = bx.map((col) => col[i]);
-    const detectorBox = b.every((v) => v !== null && Number.isFinite(v));
-    const box: Drawn["box"] = detectorBox
-      ? b as [number, number, number, number]
-      : cells > 0
-      ? [x0 * W / gw, y0 * H / gh, (x1 + 1) * W / gw, (y1 + 1) * H / gh]
-      : null;
-    out.push({
-      noun: noun[i],
-      instance: instance[i],
-      score: score[i],
-      localized: localized[i] === 1,
-      box,
-      detectorBox,
-      cells,
-      grid,
-      label: `${noun[i]} #${instance[i]} (${score[i].toFixed(2)})`,
-    });
-    i++;
-  }
-  return out;
-}
-
-let measureContext: ReturnType<ReturnType<typeof createCanvas>["getContext"]>;
-
-function textWidth(text: string): number {
-  // Without DejaVu Sans here, estimate from its average advance (~0.6 em).
-  const estimate = text.length * LABEL_FONT_SIZE * 0.6;
-  if (!GlobalFonts.has("DejaVu Sans")) return estimate;
-  measureContext ??= createCanvas(1, 1).getContext("2d");
-  measureContext.font = `${LABEL_FONT_SIZE}px "DejaVu Sans"`;
-  return measureContext.measureText(text).width * 1.05;
-}
-
-/** Label chips at the boxes' top-left corners, nudged so they do not overlap. */
-function placeChips(
-  drawn: Drawn[],
-  colorOf: Map<string, string>,
-  W: number,
-  H: number,
-  kx: number,
-  ky: number,
-): Chip[] {
-  const chips: Chip[] = [];
-  const h = CHIP_HEIGHT * ky;
-  for (const d of drawn) {
-    if (!d.box) continue;
-    const w = (textWidth(d.label) + 2 * CHIP_PAD) * kx;
-    const [bx0, by0, , by1] = d.box;
-    const x1 = Math.max(0, Math.min(bx0, W - w));
-    // Above the box when there is room, else just inside its top edge; then
-    // step down past chips already placed.
-    let y1 = by0 - h >= 0 ? by0 - h : by0;
-    for (let tries = 0; tries < 12; tries++) {
-      const hit = chips.find((c) =>
-        c.x1 < x1 + w && x1 < c.x2 && c.y1 < y1 + h && y1 < c.y2
-      );
-      if (!hit) break;
-      y1 = hit.y2;
-    }
-    y1 = Math.max(0, Math.min(y1, Math.max(by1, by0 + h) - h, H - h));
-    const color = colorOf.get(d.noun)!;
-    chips.push({
-      noun: d.noun,
-      label: d.label,
-      tip: tooltip(d),
-      x1,
-      y1,
-      x2: x1 + w,
-      y2: y1 + h,
-      tx: x1 + CHIP_PAD * kx,
-      ty: y1 + h / 2,
-      textColor: textColorOn(color),
-    });
-  }
-  return chips;
-}
-
-function tooltip(d: Drawn): string {
-  const box = d.detectorBox && d.box
-    ? `box [${d.box.map((v) => Math.round(v)).join(", ")}]`
-    : "no detector box";
-  return `${d.noun} #${d.instance}\nscore ${d.score.toFixed(3)}\n${box}${
-    d.localized ? "" : "\nnot localized"
-  }`;
-}
-
 function noMasksNote(options: ShowOptions): string {
   const parts: string[] = [];
   if (options.nouns !== undefined) parts.push("nouns");
   if ((options.minScore ?? 0) > 0) parts.push("minScore");
   if (options.localizedOnly ?? true) parts.push("localizedOnly");
   return `No masks pass the filters (${parts.join(", ")}).`;
-}
-
-/** The stimulus JPEG resized to the plot frame, as a data URL; `null` without one. */
-async function stimulusDataUrl(
-  dataDir: string,
-  imageName: string,
-  width: number,
-  height: number,
-): Promise<string | null> {
-  using archive = new StimulusArchive(dataDir);
-  const jpeg = await archive.jpeg(imageName);
-  if (!jpeg) return null;
-  const image = await loadImage(jpeg);
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext("2d");
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(image, 0, 0, width, height);
-  return canvas.toDataURL("image/jpeg", 0.85);
 }

@@ -15,7 +15,7 @@ export interface MaskInfo {
   imageName: string;
   /** The detected noun. */
   noun: string;
-  /** Instance number among this image's masks of the same noun (0 = best score). */
+  /** The CSV's `instance_id` among this image's masks of the same noun: ids may skip numbers (0, 2, 4) and instance 0 is not always the best score (see `score`). */
   instance: number;
   /** Detector score. */
   score: number;

@@ -198,8 +198,11 @@ export class SegmentationsReader implements Disposable {
 
   /**
    * The mask in HDF5 row `maskRow`, with its metadata when the CSV lists it.
+   * A negative row counts from the end, as Python's `seg[-1]` does:
+   * `row(-1)` is the last mask.
    *
-   * @throws {RangeError} When `maskRow` is not an integer in `[0, length)`.
+   * @throws {RangeError} When `maskRow` is not an integer in
+   * `[-length, length)`.
    */
   row(maskRow: number): Mask {
     this.#checkOpen();
@@ -208,14 +211,16 @@ export class SegmentationsReader implements Disposable {
         `seg.row: maskRow must be a number; got ${describeValue(maskRow)}.`,
       );
     }
-    if (!Number.isInteger(maskRow) || maskRow < 0 || maskRow >= this.length) {
+    const n = this.length;
+    if (!Number.isInteger(maskRow) || maskRow < -n || maskRow >= n) {
       throw new RangeError(
         `Mask row ${maskRow} is out of range: ${this.paths.h5} holds rows 0 to ${
-          this.length - 1
-        }.`,
+          n - 1
+        } (or -${n} to -1 from the end).`,
       );
     }
-    return this.#mask(maskRow, this.#index.csvRowOfMask(maskRow));
+    const r = maskRow < 0 ? n + maskRow : maskRow;
+    return this.#mask(r, this.#index.csvRowOfMask(r));
   }
 
   /**
@@ -435,7 +440,15 @@ export class SegmentationsReader implements Disposable {
     return this.#source.reader;
   }
 
-  /** Releases the HDF5 file. Safe to call twice. */
+  /**
+   * Releases the HDF5 file. Safe to call twice.
+   *
+   * Unlike the Python class, which reopens its file on the next access, a
+   * closed reader stays closed: every later read throws an error saying so.
+   * Reopening silently would hide a use-after-close bug and bring back the
+   * file handle and workers `using` meant to release; open it again with
+   * `Segmentations.open` instead.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

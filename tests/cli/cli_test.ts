@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { withEnv } from "../_support/helpers.ts";
 import { fileURLToPath } from "node:url";
 import { main } from "../../lib/cli/main.ts";
+import { splitCsvLine } from "../../lib/data/csv.ts";
 import { writeSample } from "../../lib/data/sample.ts";
 import { formatBytes } from "../../lib/display/progress.ts";
 import { CSV_KEY, FakeS3, H5_KEY, makeBucket } from "../_support/s3_server.ts";
@@ -76,7 +77,7 @@ async function csvNouns(
 ): Promise<string[]> {
   const [header, ...rows] =
     (await Deno.readTextFile(join(dataDir, ...CSV_KEY.split("/")))).trim()
-      .split("\n").map((l) => l.split(","));
+      .split("\n").map(splitCsvLine); // phrase nouns hold commas
   const col = (name: string) => header.indexOf(name);
   const nouns = rows.filter((r) => r[col("image_name")] === image)
     .filter((r) => !localizedOnly || r[col("localized")] === "1")
@@ -133,6 +134,29 @@ Deno.test("main() init writes the config file and prints its path", async () => 
       assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), {
         data_dir: dir,
       });
+    });
+  });
+});
+
+Deno.test("main() config --data-dir (the Python CLI's spelling) does what init does", async () => {
+  await withTempDir(async (dir) => {
+    await withEnv({
+      XDG_CONFIG_HOME: join(dir, "config"),
+      LAION_FMRI_DATA_DIR: undefined,
+    }, async () => {
+      const run = await runMain(["config", "--data-dir", dir]);
+      assert.equal(run.code, 0);
+      const path = join(dir, "config", "laion_fmri", "config.json");
+      assert.deepEqual(run.stdout, [path]);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), {
+        data_dir: dir,
+      });
+      const bare = await runMain(["config"]);
+      assert.equal(bare.code, 2);
+      assertOneLineError(bare, /config: missing --data-dir PATH/);
+      const missing = await runMain(["config", "--data-dir", join(dir, "no")]);
+      assert.equal(missing.code, 1);
+      assertOneLineError(missing, /does not exist; create it first/);
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   DATA_DIR_ENV,
   datasetInitialize,
   getDataDir,
+  setDataDir,
 } from "../../lib/data/config.ts";
 
 /**
@@ -199,5 +200,18 @@ Deno.test("datasetInitialize() rejects a file that is not a directory", async ()
     const file = join(xdg, "file.txt");
     await Deno.writeTextFile(file, "x");
     assert.throws(() => datasetInitialize(file), Deno.errors.NotADirectory);
+  });
+});
+
+Deno.test("setDataDir() (Python's set_data_dir) writes the shared config file", async () => {
+  await withConfigHome(async (xdg) => {
+    const data = await Deno.makeTempDir({ prefix: "data_" });
+    try {
+      assert.equal(setDataDir(data), join(xdg, "laion_fmri", "config.json"));
+      assert.equal(getDataDir(), data);
+      assert.throws(() => setDataDir(join(data, "nope")), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(data, { recursive: true });
+    }
   });
 });

@@ -37,26 +37,47 @@ Deno.test("the same seed writes the same CSV and masks; another seed does not", 
   }
 });
 
-Deno.test("the default sample looks like the real data", async () => {
+Deno.test("the default sample looks like the real data, quirks included", async () => {
   using seg = await Segmentations.open({ dataDir: await ensureSample() });
   assert.equal(seg.width, 1000);
   assert.equal(seg.height, 1000);
+  assert.equal(seg.reader, "chunks");
   const images = seg.images();
   assert.equal(images.length, 40);
   for (const name of images) {
-    assert.match(name, /^shared_(12|4)rep_LAION_cluster_\d+_i\d\.jpg$/);
+    assert.match(
+      name,
+      /^shared_(12|4)rep_LAION_cluster_\d+_i\d\.jpg$|^shared_4rep_OOD_\d{4}\.png$/,
+    );
   }
   const rows = seg.metadata.toRecords();
-  // Several instances of a noun, instance 0 the best score.
+  // Free-text phrase nouns, some with commas, as the real CSV has them.
+  const nouns = [...new Set(rows.map((r) => String(r.noun)))];
+  assert.ok(nouns.includes("short , pale pink polished nails"));
+  assert.ok(nouns.filter((n) => n.includes(",")).length >= 5, `${nouns}`);
+  assert.ok(nouns.some((n) => n.length >= 40), "long phrases");
+  // Instance ids that skip numbers; instance 0 not always the best score.
   const byKey = Map.groupBy(rows, (r) => `${r.image_name}\u0000${r.noun}`);
-  const multi = [...byKey.values()].filter((g) => g.length > 1);
-  assert.ok(multi.length >= 10, `${multi.length} nouns with several instances`);
-  for (const g of multi) {
-    const scores = g.sort((x, y) =>
-      Number(x.instance_id) - Number(y.instance_id)
-    ).map((r) => Number(r.score));
-    assert.deepEqual(scores, [...scores].sort((x, y) => y - x));
-  }
+  const groups = [...byKey.values()];
+  const ids = (g: typeof rows) =>
+    g.map((r) => Number(r.instance_id)).sort((a, b) => a - b);
+  assert.ok(
+    groups.some((g) => ids(g).some((id, i) => id !== i)),
+    "skipped instance ids",
+  );
+  assert.ok(
+    groups.some((g) => {
+      const first = g.find((r) => Number(r.instance_id) === 0)!;
+      return g.some((r) => Number(r.score) > Number(first.score));
+    }),
+    "a noun whose instance 0 is not the best",
+  );
+  for (const g of groups) assert.equal(ids(g)[0], 0, "ids start at 0");
+  // Some busy images with 20+ masks and long phrases.
+  const perImage = Map.groupBy(rows, (r) => String(r.image_name));
+  const busy = [...perImage.values()].filter((g) => g.length >= 20);
+  assert.ok(busy.length >= 2, `${busy.length} images with 20+ masks`);
+  assert.ok(busy.every((g) => g.some((r) => String(r.noun).length >= 30)));
   // A few non-localized whole-image masks with empty boxes.
   const whole = rows.filter((r) => Number(r.localized) === 0);
   assert.ok(
@@ -80,22 +101,38 @@ Deno.test("the default sample looks like the real data", async () => {
   }
 });
 
-Deno.test("the sample's stimulus archive holds decodable JPEGs, plus images without masks", async () => {
+Deno.test("the sample's stimulus archive: JPEGs, RGBA PNGs of the OOD set, and subject-unique images without masks", async () => {
   const dir = await ensureSample();
   using archive = new StimulusArchive(dir);
   using seg = await Segmentations.open({ dataDir: dir });
-  const names = archive.imageNames();
+  const names = archive.names();
   assert.ok(names.length > seg.images().length);
-  const unshared = names.filter((n) => !seg.hasImage(n));
-  assert.ok(unshared.length >= 1);
-  assert.deepEqual(seg.nouns(unshared[0]), []);
-  const jpeg = await archive.jpeg(seg.images()[0]);
-  assert.ok(jpeg);
+  assert.ok(seg.images().every((n) => archive.has(n)));
+  // Subject-unique images: listed, with a participant, and no masks.
+  const meta = archive.metadata.toRecords();
+  const unique = meta.filter((r) => r.unique_or_shared === "unique");
+  assert.ok(unique.length >= 1);
+  for (const r of unique) {
+    assert.match(String(r.participant), /^sub-\d+$/);
+    assert.equal(seg.hasImage(String(r.image_name)), false);
+    assert.deepEqual(seg.nouns(String(r.image_name)), []);
+  }
+  assert.deepEqual(meta.map((r) => r.image_name), names);
+  const jpeg = await archive.bytes(seg.images()[0]);
   assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
   assert.deepEqual([...jpeg.subarray(-2)], [0xff, 0xd9]);
   const image = await loadImage(jpeg);
   assert.equal(image.width, 1000);
   assert.equal(image.height, 1000);
+  // OOD stimuli: RGBA PNGs with masks, transparent where there is no object.
+  const ood = seg.images().filter((n) => n.endsWith(".png"));
+  assert.ok(ood.length >= 3);
+  const raw = await archive.image(ood[0], { asDisplayed: false });
+  assert.equal(raw.format, "png");
+  assert.equal(raw.channels, 4);
+  assert.equal(raw.pixels[3], 0, "the top-left corner is transparent");
+  const shown = await archive.image(ood[0]);
+  assert.deepEqual([...shown.pixels.subarray(0, 3)], [128, 128, 128]);
 });
 
 Deno.test("ensureSample writes once, and rewrites a sample that was never completed", async () => {

@@ -463,10 +463,15 @@ async function hostileSample(): Promise<
   );
   // The stimulus archive names the same image.
   const stimuliCsv = join(dataDir, "stimuli", "task-images_metadata.csv");
-  const names = (await Deno.readTextFile(stimuliCsv)).trim().split("\n");
+  const stimuliLines = (await Deno.readTextFile(stimuliCsv)).trim().split(
+    "\n",
+  );
   await Deno.writeTextFile(
     stimuliCsv,
-    names.map((n) => n === first ? csvField(image) : n).join("\n") + "\n",
+    stimuliLines.map((line) => {
+      const [name, ...rest] = splitCsvLine(line);
+      return name === first ? [image, ...rest].map(csvField).join(",") : line;
+    }).join("\n") + "\n",
   );
   return { dataDir, image, nouns: [script, quoted] };
 }

@@ -55,6 +55,47 @@ function labels(figure: PlotFigure): string[] {
   });
 }
 
+/** Whether a label is the row's "noun #instance (score)", its noun maybe shortened with "…". */
+function labelOf(text: string, r: Row): boolean {
+  const tail = ` #${r.instance_id} (${r.score.toFixed(2)})`;
+  if (!text.endsWith(tail)) return false;
+  const noun = text.slice(0, -tail.length);
+  return noun === r.noun ||
+    (noun.endsWith("…") && r.noun.startsWith(noun.slice(0, -1)));
+}
+
+/** The row each label names (every label names one, each row at most once). */
+function labelledRows(figure: PlotFigure, rows: Row[]): Row[] {
+  const out: Row[] = [];
+  for (const text of labels(figure)) {
+    const r = rows.find((r) => labelOf(text, r) && !out.includes(r));
+    assert.ok(r, `label "${text}" names no mask`);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Label chips as [x, y, width, height] in figure pixels. */
+function chipRects(figure: PlotFigure): number[][] {
+  return [...figure.querySelectorAll("g.seg-label-chips rect")].map((c) =>
+    ["x", "y", "width", "height"].map((a) => Number(c.getAttribute(a)))
+  );
+}
+
+function assertNoOverlap(figure: PlotFigure): void {
+  const rects = chipRects(figure);
+  rects.forEach(([x, y, w, h], i) => {
+    rects.slice(0, i).forEach(([x2, y2, w2, h2]) => {
+      const apart = x + w <= x2 + 0.01 || x2 + w2 <= x + 0.01 ||
+        y + h <= y2 + 0.01 || y2 + h2 <= y + 0.01;
+      assert.ok(
+        apart,
+        `chips overlap: ${[x, y, w, h]} and ${[x2, y2, w2, h2]}`,
+      );
+    });
+  });
+}
+
 function boxes(figure: PlotFigure): PlotElement[] {
   return [...figure.querySelectorAll("g.seg-boxes rect")];
 }
@@ -99,15 +140,20 @@ Deno.test("show: over the stimulus, one colour per noun with a legend, boxes and
   boxes(figure).forEach((box, i) => {
     assert.equal(box.getAttribute("stroke"), colorOf.get(rows[i].noun));
   });
-  assert.deepEqual(
-    labels(figure),
-    rows.map((r) => `${r.noun} #${r.instance_id} (${r.score.toFixed(2)})`),
-  );
+  // Labels: largest mask first, none overlapping another, each in its noun's colour.
+  const labelled = labelledRows(figure, rows);
+  assert.ok(labelled.length >= 1);
+  assertNoOverlap(figure);
   const chips = [...figure.querySelectorAll("g.seg-label-chips rect")];
   assert.deepEqual(
     chips.map((c) => c.getAttribute("fill")),
-    rows.map((r) => colorOf.get(r.noun)),
+    labelled.map((r) => colorOf.get(r.noun)),
   );
+  const areas = new Map(
+    rows.map((r) => [r, seg.row(r.mask_row).area] as const),
+  );
+  const largest = rows.reduce((a, b) => areas.get(b)! > areas.get(a)! ? b : a);
+  assert.equal(labelled[0], largest, "the largest mask is labelled first");
   // Aspect ratio kept: square masks, square frame; y runs down.
   assert.equal(masks.getAttribute("width"), masks.getAttribute("height"));
   const yTicks = [
@@ -206,10 +252,7 @@ Deno.test("show: filters change what is drawn", async () => {
   const confident = await show(seg, image, { minScore: threshold });
   const kept = rows.filter((r) => r.score >= threshold);
   assert.equal(boxes(confident).length, kept.length);
-  assert.deepEqual(
-    labels(confident),
-    kept.map((r) => `${r.noun} #${r.instance_id} (${r.score.toFixed(2)})`),
-  );
+  assert.ok(labelledRows(confident, kept).length >= 1);
 
   const bare = await show(seg, image, { boxes: false, labels: false });
   assert.equal(boxes(bare).length, 0);
@@ -230,7 +273,8 @@ Deno.test("show: localizedOnly false adds whole-image masks, labelled but withou
   assert.ok(legend(all).includes(background.noun));
   assert.deepEqual(legend(all), seg.nouns(image, { localizedOnly: false }));
   assert.equal(boxes(all).length, rows.filter((r) => r.box_x0 !== null).length);
-  assert.equal(labels(all).length, rows.length);
+  // The whole-image mask is the largest: labelled first, without a box.
+  assert.equal(labelledRows(all, rows)[0], background);
 });
 
 Deno.test("show: an image without masks is a RangeError; filters that keep nothing give a note", async () => {
@@ -319,4 +363,49 @@ Deno.test("show: inside the Deno kernel the figure displays itself and leaves an
   // Nothing besides the figure: an empty bundle (see displayHook).
   assert.deepEqual(result, {});
   assert.match(summary, /masks · \d+ nouns/);
+});
+
+Deno.test("show: an RGBA PNG stimulus is drawn over the presentation grey, and said so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "seg-show-ood-" });
+  try {
+    await writeSample(dir, { images: 10, size: 64 });
+    using seg = await Segmentations.open({ dataDir: dir });
+    const ood = seg.images().find((i) => i.endsWith(".png"))!;
+    const figure = await show(seg, ood);
+    const href = figure.querySelector("g.seg-stimulus image")!.getAttribute(
+      "href",
+    )!;
+    const png = await decodeImage(dataUrlBytes(href));
+    // The top-left corner of an OOD cut-out is transparent: grey, not black.
+    const [r, g, b] = png.data.subarray(0, 3);
+    for (const v of [r, g, b]) {
+      assert.ok(Math.abs(v - 128) <= 4, `${r},${g},${b}`);
+    }
+    assert.match(
+      figure.querySelector("figcaption")!.textContent!,
+      /transparent pixels on the presentation grey/,
+    );
+    // A JPEG stimulus has no such note.
+    const jpeg = await show(seg, seg.images()[0]);
+    assert.doesNotMatch(
+      jpeg.querySelector("figcaption")!.textContent!,
+      /presentation grey/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("show: a repeat of the same overlay gives the same figure (from its caches)", async () => {
+  using seg = await Segmentations.open({ dataDir: await sampleDir(true) });
+  const image = seg.images()[0];
+  const first = await show(seg, image, { width: 300 });
+  const again = await show(seg, image, { width: 300 });
+  assert.equal(again.outerHTML, first.outerHTML);
+  // Other options still change what is drawn.
+  const faint = await show(seg, image, { width: 300, opacity: 0.2 });
+  assert.notEqual(
+    faint.querySelector("g.seg-masks image")!.getAttribute("href"),
+    first.querySelector("g.seg-masks image")!.getAttribute("href"),
+  );
 });
