@@ -40,7 +40,20 @@ export class H5File {
 
   constructor(path: string) {
     this.path = path;
-    this.#file = Deno.openSync(path, { read: true });
+    try {
+      this.#file = Deno.openSync(path, { read: true });
+    } catch (err) {
+      if (
+        err instanceof Deno.errors.PermissionDenied ||
+        err instanceof Deno.errors.NotCapable
+      ) {
+        throw new Deno.errors.PermissionDenied(
+          `${path}: permission denied; make the file readable and try again`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
     try {
       this.fileSize = this.#file.statSync().size;
     } catch (err) {

@@ -137,6 +137,11 @@ export async function openH5MaskDataset(
   const { h5, file } = await openH5File(path);
   try {
     const entity = file.get(name);
+    if (entity instanceof h5.Group) {
+      throw new Error(
+        `${path}: "${name}" is a group, not a dataset; is this the segmentations file?`,
+      );
+    }
     if (!(entity instanceof h5.Dataset)) {
       const found = file.keys().join(", ") || "nothing";
       throw new Error(

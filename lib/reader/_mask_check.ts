@@ -10,14 +10,15 @@
  * Costs one pass over 32-bit words (about 0.1 ms per 1000x1000 mask).
  *
  * @param data The decoded mask.
- * @param path The HDF5 file, for the message.
+ * @param path The HDF5 file, for the message (a Worker leaves it out and
+ *   the stream adds file and row).
  * @param row The mask row, for the message.
  * @throws {Error} Naming the file, the row and the first bad value.
  */
 export function checkBinaryMask(
   data: Uint8Array,
-  path: string,
-  row: number,
+  path?: string,
+  row?: number,
 ): Uint8Array {
   let acc = 0;
   const n = data.length;
@@ -34,8 +35,9 @@ export function checkBinaryMask(
   for (; i < n; i++) acc |= data[i];
   if ((acc & 0xfefefefe) === 0) return data;
   const at = data.findIndex((v) => v > 1);
+  const where = path === undefined ? "the mask" : `${path}: mask row ${row}`;
   throw new Error(
-    `${path}: mask row ${row} holds the value ${data[at]} at pixel ${at}; ` +
+    `${where} holds the value ${data[at]} at pixel ${at}; ` +
       `masks are binary (0/1), so the stored data is damaged or not a mask: download the file again`,
   );
 }
