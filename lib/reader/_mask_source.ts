@@ -56,17 +56,23 @@ export async function openMaskSource(
           }, ${r.elementSize} byte(s)`,
         );
       }
-      try {
-        checkComplete(r);
-      } catch (err) {
-        r.close();
-        throw err;
-      }
+      // Checked on first use, not at open: listing the chunk index of the
+      // real file is most of a first read, and open stays cheap.
+      let complete = false;
+      const ensureComplete = () => {
+        if (!complete) checkComplete(r);
+        complete = true;
+      };
       return {
         shape: [shape[0], shape[1], shape[2]],
         reader: "chunks",
-        chunked: r,
+        // The streaming path takes chunk locations from here.
+        get chunked() {
+          ensureComplete();
+          return r;
+        },
         readRow: (row) => {
+          ensureComplete();
           // A row whose chunk was never written is a partial file, not zeros.
           if (row >= 0 && row < shape[0] && !r.rowStored(row)) {
             throw new Error(
@@ -94,8 +100,9 @@ export async function openMaskSource(
 /**
  * A mask file's writer stores every chunk: fewer stored chunks than the
  * shape spans means a partial file or a corrupt shape (a mask count or a
- * width flipped to something absurd), refused at once. When part of the
- * chunk index is damaged, the rows it covers fail one by one instead.
+ * width flipped to something absurd), refused on first use (listing the
+ * index is bounded by the file, not the shape). When part of the chunk
+ * index is damaged, the rows it covers fail one by one instead.
  */
 function checkComplete(r: ChunkedDataset): void {
   if (r.layout !== "chunked") return;
