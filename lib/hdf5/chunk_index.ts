@@ -4,17 +4,21 @@
  * version 2 B-tree. Each reader lists every allocated chunk once; the
  * caller keeps them in a table keyed by chunk-grid position.
  *
+ * Every checksum the format stores is verified and every structural
+ * invariant the listing relies on is checked (signatures, levels, keys in
+ * order, chunk coordinates inside the dataspace's maximum extent). A
+ * damaged part of the index that can be told apart from the rest (a B-tree
+ * node, an array page or block) is reported as a {@linkcode Damage} naming
+ * the chunks it covers, so chunks elsewhere stay readable; damage to what
+ * everything depends on (a header) is an error at open.
+ *
  * @module
  */
 
-import {
-  type ChunkIndexInfo,
-  type Cursor,
-  type H5File,
-  readBtree1Node,
-  UNDEFINED_ADDRESS,
-  Unsupported,
-} from "./format.ts";
+import { type Cursor, type H5File, UNDEFINED_ADDRESS } from "./file.ts";
+import type { ChunkIndexInfo } from "./messages.ts";
+import { readBtree1Node } from "./groups.ts";
+import { verifyChecksum } from "./checksum.ts";
 
 /** Where one chunk's stored bytes are. Structured-clone friendly. */
 export interface ChunkLocation {
@@ -26,6 +30,31 @@ export interface ChunkLocation {
   filterMask: number;
   /** Element offset of the chunk's first element, one per dimension. */
   offset: number[];
+}
+
+/**
+ * A damaged part of a chunk index: the chunks it covers cannot be located,
+ * so reading them is an error (never the fill value).
+ */
+export interface Damage {
+  /** What is damaged and how, starting with the file path. */
+  message: string;
+  /** Chunk-grid coordinates of the chunks it covers, when known one by one. */
+  chunks?: number[][];
+  /**
+   * Otherwise the chunks whose grid coordinates lie, in row-major order,
+   * in `[from, to)`; `to: null` means "to the end", `from: null` "from the start".
+   */
+  from?: number[] | null;
+  to?: number[] | null;
+}
+
+/** What {@linkcode ChunkIndex.list} finds. */
+export interface ChunkListing {
+  /** Every allocated chunk inside the current extent (unordered). */
+  chunks: ChunkLocation[];
+  /** Parts of the index that could not be read. */
+  damaged: Damage[];
 }
 
 /** The geometry the index readers need. */
@@ -41,11 +70,10 @@ export interface Geometry {
 
 /** A chunk index: validated at open, listed lazily. */
 export interface ChunkIndex {
-  /** Every allocated chunk inside the current extent (unordered). */
-  list(): ChunkLocation[];
+  list(): ChunkListing;
 }
 
-/** Build the index reader for `info`; cheap checks happen here (at open). */
+/** Build the index reader for `info`; header checks happen here (at open). */
 export function openChunkIndex(
   f: H5File,
   info: ChunkIndexInfo,
@@ -55,15 +83,7 @@ export function openChunkIndex(
     case "btree1":
       return { list: () => listBtree1(f, info.address, g) };
     case "single":
-      return {
-        list: () =>
-          info.address === UNDEFINED_ADDRESS ? [] : [{
-            address: f.base + info.address,
-            size: info.filteredSize ?? g.chunkBytes,
-            filterMask: info.filterMask ?? 0,
-            offset: g.shape.map(() => 0),
-          }],
-      };
+      return singleIndex(f, info, g);
     case "implicit":
       return implicitIndex(f, info.address, g);
     case "fixed-array":
@@ -91,132 +111,251 @@ export function downProducts(counts: number[]): number[] {
   return down;
 }
 
-function inExtent(g: Geometry, offset: number[]): boolean {
-  for (let i = 0; i < offset.length; i++) {
-    if (offset[i] >= g.shape[i] || offset[i] % g.chunk[i] !== 0) return false;
+/**
+ * Row-major comparison of chunk-grid coordinates; a missing trailing
+ * coordinate counts as 0 (version 1 B-tree keys carry one more).
+ */
+export function compareScaled(a: number[], b: number[]): number {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
   }
-  return true;
+  return 0;
 }
 
 /**
- * Call `fn` with the scaled (chunk-grid) coordinates and the linear index
- * over `maxCounts` for every chunk of the current extent.
+ * Where chunk `scaled` lies: `"in"` the current extent, `"past"` it but
+ * inside the maximum extent (left over after the dataset shrank: not read),
+ * or `"outside"` even the maximum extent (the index is corrupt).
  */
-function forEachChunk(
-  g: Geometry,
-  down: number[],
-  fn: (scaled: number[], fileIndex: number) => void,
-): void {
-  const counts = chunkCounts(g.shape, g.chunk);
-  if (counts.some((c) => c === 0)) return;
-  const scaled = counts.map(() => 0);
-  const rank = counts.length;
-  for (;;) {
-    let idx = 0;
-    for (let i = 0; i < rank; i++) idx += scaled[i] * down[i];
-    fn(scaled, idx);
-    let d = rank - 1;
-    while (d >= 0 && ++scaled[d] === counts[d]) scaled[d--] = 0;
-    if (d < 0) return;
+function placement(g: Geometry, scaled: number[]): "in" | "past" | "outside" {
+  let past = false;
+  for (let i = 0; i < scaled.length; i++) {
+    const start = scaled[i] * g.chunk[i];
+    if (!Number.isSafeInteger(start) || start >= g.maxShape[i]) {
+      return "outside";
+    }
+    if (start >= g.shape[i]) past = true;
   }
+  return past ? "past" : "in";
+}
+
+function location(
+  f: H5File,
+  g: Geometry,
+  address: number,
+  size: number,
+  filterMask: number,
+  scaled: number[],
+): ChunkLocation {
+  return {
+    address: f.base + address,
+    size,
+    filterMask,
+    offset: scaled.map((s, i) => s * g.chunk[i]),
+  };
+}
+
+/** Scaled coordinates of linear index `idx` over strides `down` (in `order`). */
+function unravel(idx: number, down: number[], order: number[]): number[] {
+  const scaled = new Array<number>(down.length);
+  let rest = idx;
+  for (const d of order) {
+    scaled[d] = Math.floor(rest / down[d]);
+    rest -= scaled[d] * down[d];
+  }
+  return scaled;
+}
+
+const message = (err: unknown) =>
+  err instanceof Error ? err.message : String(err);
+
+// -------------------------------------------------------- single chunk --
+
+function singleIndex(
+  f: H5File,
+  info: Extract<ChunkIndexInfo, { type: "single" }>,
+  g: Geometry,
+): ChunkIndex {
+  // HDF5 picks this index only when one chunk covers the whole extent.
+  if (g.chunk.some((c, i) => c < g.maxShape[i])) {
+    throw f.error(
+      `dataset of shape [${g.shape}] (maximum [${g.maxShape}]) has a single-chunk index but chunks of [${g.chunk}]; the file is corrupt`,
+    );
+  }
+  if (info.filteredSize !== undefined && !g.filtered) {
+    throw f.error(
+      "single-chunk index gives a filtered size but the dataset has no filters; the file is corrupt",
+    );
+  }
+  return {
+    list: () => ({
+      chunks: info.address === UNDEFINED_ADDRESS ? [] : [
+        location(
+          f,
+          g,
+          info.address,
+          info.filteredSize ?? g.chunkBytes,
+          info.filterMask ?? 0,
+          g.shape.map(() => 0),
+        ),
+      ],
+      damaged: [],
+    }),
+  };
 }
 
 // ----------------------------------------------------------- v1 B-tree --
 
-function listBtree1(f: H5File, root: number, g: Geometry): ChunkLocation[] {
+function listBtree1(f: H5File, root: number, g: Geometry): ChunkListing {
   const rank = g.shape.length;
   const keySize = 8 + 8 * (rank + 1);
-  const out: ChunkLocation[] = [];
-  const visit = (address: number, depth: number): void => {
-    if (depth > 64) {
-      throw f.error("chunk B-tree is too deep; the file is corrupt");
+  const chunks: ChunkLocation[] = [];
+  const damaged: Damage[] = [];
+  const seen = new Set<number>();
+  /** Scaled coordinates of a key, the way HDF5 decodes them. */
+  const decodeKey = (key: Uint8Array, what: string, right = false) => {
+    const c = f.cursor(key, what);
+    const size = c.u32();
+    const filterMask = c.u32();
+    const scaled: number[] = [];
+    // HDF5 divides stored offsets by the chunk size (H5D__btree_decode_key):
+    // an offset off the grid still names the chunk it lies in.
+    for (let i = 0; i < rank; i++) {
+      scaled.push(Math.floor(c.uint(8) / g.chunk[i]));
     }
-    const { level, children } = readBtree1Node(f, address, 1, keySize);
-    for (const child of children) {
+    // The element "dimension" is 0 in a chunk's key; HDF5 sets it to one
+    // element in the key right of a node's last chunk, which makes that key
+    // larger than the chunk's own. Keys are compared with it included.
+    const element = c.uint(8);
+    if (element !== 0 && !right) {
+      throw f.error(`${what} has a non-zero element offset; corrupt`);
+    }
+    return { size, filterMask, scaled, order: [...scaled, element] };
+  };
+  const visit = (
+    address: number,
+    expectLevel: number | null,
+    low: number[] | null,
+    high: number[] | null,
+  ): void => {
+    const what = `chunk B-tree node at address ${address}`;
+    if (seen.has(address)) {
+      throw f.error(`${what} is reached twice (a loop); the file is corrupt`);
+    }
+    seen.add(address);
+    const { level, children, lastKey } = readBtree1Node(f, address, 1, keySize);
+    if (expectLevel !== null && level !== expectLevel) {
+      throw f.error(
+        `${what} has level ${level}, expected ${expectLevel}; the file is corrupt`,
+      );
+    }
+    if (level > 64) {
+      throw f.error(`${what} has level ${level}; the file is corrupt`);
+    }
+    const keys = children.map((ch, i) =>
+      decodeKey(ch.key, `key ${i} of ${what}`)
+    );
+    keys.push(decodeKey(lastKey, `key ${children.length} of ${what}`, true));
+    // Keys strictly increase and lie within the parent's keys for this node.
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i].order;
+      if (
+        (i > 0 && compareScaled(keys[i - 1].order, k) >= 0) ||
+        (low && compareScaled(k, low) < 0) ||
+        (high && compareScaled(k, high) > 0)
+      ) {
+        throw f.error(
+          `${what}: key ${i} ([${k}]) is out of order; the chunk index is corrupt`,
+        );
+      }
+    }
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i].address;
+      const { size, filterMask, scaled } = keys[i];
       if (level > 0) {
-        visit(child.address, depth + 1);
+        try {
+          visit(child, level - 1, keys[i].order, keys[i + 1].order);
+        } catch (err) {
+          damaged.push({
+            message: message(err),
+            from: keys[i].order,
+            to: keys[i + 1].order,
+          });
+        }
         continue;
       }
-      const c = f.cursor(child.key, `chunk B-tree key in node ${address}`);
-      const size = c.u32();
-      const filterMask = c.u32();
-      const offset: number[] = [];
-      for (let i = 0; i < rank; i++) offset.push(c.uint(8));
-      if (!inExtent(g, offset)) continue; // left over after a shrink
-      out.push({ address: f.base + child.address, size, filterMask, offset });
+      const where = placement(g, scaled);
+      if (where === "outside") {
+        throw f.error(
+          `${what}: chunk [${scaled}] lies outside the dataset's maximum extent [${g.maxShape}]; the chunk index is corrupt`,
+        );
+      }
+      if (where === "past") continue; // left over after a shrink
+      if (child === UNDEFINED_ADDRESS) {
+        throw f.error(`${what}: chunk [${scaled}] has no address; corrupt`);
+      }
+      chunks.push(location(f, g, child, size, filterMask, scaled));
     }
   };
-  if (root !== UNDEFINED_ADDRESS) visit(root, 0);
-  return out;
+  if (root !== UNDEFINED_ADDRESS) {
+    try {
+      visit(root, null, null, null);
+    } catch (err) {
+      damaged.push({ message: message(err), from: null, to: null });
+    }
+  }
+  return { chunks, damaged };
 }
 
 // ------------------------------------------------------------ implicit --
 
 function implicitIndex(f: H5File, address: number, g: Geometry): ChunkIndex {
-  if (g.filtered) throw new Unsupported("implicit chunk index with filters");
+  if (g.filtered) {
+    throw f.error(
+      "implicit chunk index on a filtered dataset (HDF5 never writes one); the file is corrupt",
+    );
+  }
+  const maxCounts = chunkCounts(g.maxShape, g.chunk);
+  const total = maxCounts.reduce((a, b) => a * b, 1);
+  if (
+    address !== UNDEFINED_ADDRESS &&
+    !(f.base + address + total * g.chunkBytes <= f.fileSize)
+  ) {
+    throw f.error(
+      `implicit chunk index: ${total} chunks of ${g.chunkBytes} bytes at address ${address} run past the end of the file; the file is truncated or corrupt`,
+    );
+  }
   return {
     list() {
-      if (address === UNDEFINED_ADDRESS) return [];
-      const out: ChunkLocation[] = [];
-      const down = downProducts(chunkCounts(g.maxShape, g.chunk));
-      forEachChunk(g, down, (scaled, idx) => {
-        out.push({
-          address: f.base + address + idx * g.chunkBytes,
-          size: g.chunkBytes,
-          filterMask: 0,
-          offset: scaled.map((s, i) => s * g.chunk[i]),
-        });
-      });
-      return out;
+      const chunks: ChunkLocation[] = [];
+      if (address === UNDEFINED_ADDRESS) return { chunks, damaged: [] };
+      const down = downProducts(maxCounts);
+      const order = [...down.keys()];
+      for (let idx = 0; idx < total; idx++) {
+        const scaled = unravel(idx, down, order);
+        if (placement(g, scaled) !== "in") continue;
+        chunks.push(
+          location(f, g, address + idx * g.chunkBytes, g.chunkBytes, 0, scaled),
+        );
+      }
+      return { chunks, damaged: [] };
     },
   };
 }
 
-/** Decode one fixed/extensible array element (client 0 plain, 1 filtered). */
-function decodeElement(
-  c: Cursor,
-  filteredClient: boolean,
-  entrySize: number,
-  g: Geometry,
-): { address: number; size: number; filterMask: number } {
-  const start = c.pos;
-  const address = c.address();
-  let size = g.chunkBytes;
-  let filterMask = 0;
-  if (filteredClient) {
-    const width = entrySize - c.file.sizeOfOffsets - 4;
-    if (width < 1 || width > 8) {
-      throw c.file.error(
-        `${c.what}: chunk size width ${width} is invalid; corrupt`,
-      );
-    }
-    size = c.uint(width);
-    filterMask = c.u32();
-  }
-  c.pos = start + entrySize;
-  return { address, size, filterMask };
-}
+// ------------------------------------------ fixed and extensible arrays --
 
-/** The chunk an array element points at, or `null` for an unwritten one. */
-function elementLocation(
+/** Expected bytes of one array element (H5D__farray_filt / earray_filt). */
+function checkEntrySize(
   f: H5File,
-  c: Cursor,
   client: number,
   entrySize: number,
   g: Geometry,
-  scaled: number[],
-): ChunkLocation | null {
-  const e = decodeElement(c, client === 1, entrySize, g);
-  if (e.address === UNDEFINED_ADDRESS) return null;
-  return {
-    address: f.base + e.address,
-    size: e.size,
-    filterMask: e.filterMask,
-    offset: scaled.map((s, i) => s * g.chunk[i]),
-  };
-}
-
-function checkClient(f: H5File, client: number, g: Geometry, what: string) {
+  what: string,
+): void {
   if (client !== 0 && client !== 1) {
     throw f.error(`${what} has client id ${client}; the file is corrupt`);
   }
@@ -229,6 +368,52 @@ function checkClient(f: H5File, client: number, g: Geometry, what: string) {
       }; the file is corrupt`,
     );
   }
+  const O = f.sizeOfOffsets;
+  const width = entrySize - O - 4;
+  if (client === 0 ? entrySize !== O : width < 1 || width > 8) {
+    throw f.error(
+      `${what} has ${entrySize}-byte elements; the file is corrupt`,
+    );
+  }
+}
+
+/** Decode one element at `c` (client 0 plain, 1 filtered) into a chunk. */
+function element(
+  f: H5File,
+  c: Cursor,
+  entrySize: number,
+  g: Geometry,
+  scaled: number[],
+): ChunkLocation | null {
+  const start = c.pos;
+  const address = c.address();
+  let size = g.chunkBytes;
+  let filterMask = 0;
+  if (g.filtered) {
+    size = c.uint(entrySize - f.sizeOfOffsets - 4);
+    filterMask = c.u32();
+  }
+  c.pos = start + entrySize;
+  if (address === UNDEFINED_ADDRESS) return null;
+  return location(f, g, address, size, filterMask, scaled);
+}
+
+/** Read a block with a trailing checksum and verify it. */
+function readChecked(
+  f: H5File,
+  address: number,
+  length: number,
+  what: string,
+): Cursor {
+  const bytes = f.read(address, length, what);
+  verifyChecksum(f, bytes, what);
+  return f.cursor(bytes, what);
+}
+
+function checkOwner(f: H5File, c: Cursor, header: number, what: string) {
+  if (c.address() !== header) {
+    throw f.error(`${what} belongs to another array; the file is corrupt`);
+  }
 }
 
 // --------------------------------------------------------- fixed array --
@@ -236,73 +421,96 @@ function checkClient(f: H5File, client: number, g: Geometry, what: string) {
 function fixedArrayIndex(f: H5File, address: number, g: Geometry): ChunkIndex {
   const O = f.sizeOfOffsets;
   const what = `fixed array header at address ${address}`;
-  const c = f.cursor(f.read(address, 8 + f.sizeOfLengths + O + 4, what), what);
+  const c = readChecked(f, address, 8 + f.sizeOfLengths + O + 4, what);
   c.signature("FAHD");
   const version = c.u8();
-  if (version !== 0) throw new Unsupported(`fixed array version ${version}`);
+  if (version !== 0) {
+    throw f.error(`${what} has version ${version}; the file is corrupt`);
+  }
   const client = c.u8();
-  checkClient(f, client, g, what);
   const entrySize = c.u8();
+  checkEntrySize(f, client, entrySize, g, what);
   const pageBits = c.u8();
   const count = c.length();
   const dblock = c.address();
-  const needed = chunkCounts(g.maxShape, g.chunk).reduce((a, b) => a * b, 1);
-  if (count < needed) {
+  const maxCounts = chunkCounts(g.maxShape, g.chunk);
+  const needed = maxCounts.reduce((a, b) => a * b, 1);
+  // HDF5 sizes the array for the maximum extent (H5D__farray_idx_create).
+  if (count !== needed || pageBits > 32) {
     throw f.error(
-      `${what} holds ${count} entries, fewer than ${needed} chunks; corrupt`,
+      `${what} holds ${count} entries (page bits ${pageBits}) for a grid of ${needed} chunks; the file is corrupt`,
     );
   }
   return {
     list() {
-      if (dblock === UNDEFINED_ADDRESS) return [];
+      const chunks: ChunkLocation[] = [];
+      const damaged: Damage[] = [];
+      if (dblock === UNDEFINED_ADDRESS) return { chunks, damaged };
       const dwhat = `fixed array data block at address ${dblock}`;
-      const pageCount = 1 << pageBits;
+      const pageCount = 2 ** pageBits;
       const paged = count > pageCount;
       const npages = paged ? Math.ceil(count / pageCount) : 0;
       const bitmapBytes = Math.ceil(npages / 8);
       const prefix = 4 + 1 + 1 + O + bitmapBytes;
-      const head = f.cursor(f.read(dblock, prefix, dwhat), dwhat);
-      head.signature("FADB");
-      head.skip(2);
-      if (head.address() !== address) {
-        throw f.error(`${dwhat} belongs to another array; the file is corrupt`);
+      const down = downProducts(maxCounts);
+      const order = [...down.keys()];
+      const take = (pc: Cursor, first: number, n: number) => {
+        for (let i = 0; i < n; i++) {
+          const scaled = unravel(first + i, down, order);
+          if (placement(g, scaled) !== "in") {
+            pc.skip(entrySize);
+            continue;
+          }
+          const loc = element(f, pc, entrySize, g, scaled);
+          if (loc) chunks.push(loc);
+        }
+      };
+      const dc = readChecked(
+        f,
+        dblock,
+        prefix + (paged ? 0 : count * entrySize) + 4,
+        dwhat,
+      );
+      dc.signature("FADB");
+      dc.skip(2);
+      checkOwner(f, dc, address, dwhat);
+      const bitmap = dc.bytesAt(bitmapBytes);
+      if (!paged) {
+        take(dc, 0, count);
+        return { chunks, damaged };
       }
-      const bitmap = head.bytesAt(bitmapBytes);
-      // Elements live in the block itself, or in pages after its checksum.
+      // Pages follow the block's checksum, each with its own checksum.
       const pageSize = pageCount * entrySize + 4;
-      const pages = new Map<number, Cursor | null>();
-      const cursorFor = (page: number): Cursor | null => {
-        let pc = pages.get(page);
-        if (pc !== undefined) return pc;
-        if (!paged) {
-          pc = f.cursor(
-            f.read(dblock + prefix, count * entrySize, dwhat),
-            dwhat,
-          );
-        } else if (!(bitmap[page >> 3] & (0x80 >> (page & 7)))) {
-          pc = null; // page never written: all its chunks are unallocated
-        } else {
-          const n = Math.min(pageCount, count - page * pageCount);
-          const pwhat = `${dwhat}, page ${page}`;
-          pc = f.cursor(
-            f.read(dblock + prefix + 4 + page * pageSize, n * entrySize, pwhat),
+      const blockEnd = f.base + dblock + prefix + 4 + npages * pageSize;
+      if (!(blockEnd <= f.fileSize + pageSize)) {
+        throw f.error(
+          `${dwhat}: ${npages} pages run past the end of the file; the file is truncated or corrupt`,
+        );
+      }
+      for (let page = 0; page < npages; page++) {
+        if (!(bitmap[page >> 3] & (0x80 >> (page & 7)))) continue;
+        const first = page * pageCount;
+        const n = Math.min(pageCount, count - first);
+        const pwhat = `${dwhat}, page ${page}`;
+        try {
+          const pc = readChecked(
+            f,
+            dblock + prefix + 4 + page * pageSize,
+            n * entrySize + 4,
             pwhat,
           );
+          take(pc, first, n);
+        } catch (err) {
+          damaged.push({
+            message: message(err),
+            chunks: Array.from(
+              { length: n },
+              (_, i) => unravel(first + i, down, order),
+            ),
+          });
         }
-        pages.set(page, pc);
-        return pc;
-      };
-      const out: ChunkLocation[] = [];
-      const down = downProducts(chunkCounts(g.maxShape, g.chunk));
-      forEachChunk(g, down, (scaled, idx) => {
-        const page = paged ? Math.floor(idx / pageCount) : 0;
-        const pc = cursorFor(page);
-        if (!pc) return;
-        pc.pos = (paged ? idx - page * pageCount : idx) * entrySize;
-        const loc = elementLocation(f, pc, client, entrySize, g, scaled);
-        if (loc) out.push(loc);
-      });
-      return out;
+      }
+      return { chunks, damaged };
     },
   };
 }
@@ -327,24 +535,29 @@ function extensibleArrayIndex(
     );
   }
   const what = `extensible array header at address ${address}`;
-  const c = f.cursor(f.read(address, 12 + 6 * L + O + 4, what), what);
+  const c = readChecked(f, address, 12 + 6 * L + O + 4, what);
   c.signature("EAHD");
   const version = c.u8();
   if (version !== 0) {
-    throw new Unsupported(`extensible array version ${version}`);
+    throw f.error(`${what} has version ${version}; the file is corrupt`);
   }
   const client = c.u8();
-  checkClient(f, client, g, what);
   const entrySize = c.u8();
+  checkEntrySize(f, client, entrySize, g, what);
   const maxBits = c.u8();
   const iblockElements = c.u8();
   const dblockMin = c.u8();
   const sblockMinPointers = c.u8();
   const pageBits = c.u8();
-  c.skip(6 * L); // statistics
+  c.skip(4 * L); // super/data block counts and sizes
+  const maxIndexSet = c.length();
+  c.skip(L); // elements realized
   const iblock = c.address();
   const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
-  if (!pow2(dblockMin) || !pow2(sblockMinPointers) || maxBits > 64) {
+  if (
+    !pow2(dblockMin) || !pow2(sblockMinPointers) || maxBits > 64 ||
+    maxBits < 1 || pageBits > 32 || log2floor(dblockMin) > maxBits
+  ) {
     throw f.error(`${what} has invalid parameters; the file is corrupt`);
   }
   // Super block table, as computed by the library (H5EA__hdr_init).
@@ -376,28 +589,36 @@ function extensibleArrayIndex(
     iblockSblocks > 0 &&
     sblocks[Math.min(iblockSblocks, nsblocks) - 1].dblockElements > pageElements
   ) {
-    throw new Unsupported(
-      "extensible array with paged index-block data blocks",
+    throw f.error(
+      `${what}: index-block data blocks larger than a page; the file is corrupt`,
     );
   }
+  // The library numbers chunks with the unlimited dimension moved first
+  // ("swizzled"); the others keep their order (H5D__earray_idx_get_addr).
+  const u0 = unlimited[0];
+  const order = [u0, ...g.shape.keys()].filter((d, i) => i === 0 || d !== u0);
+  const maxCounts = chunkCounts(g.maxShape, g.chunk);
+  const swDown = downProducts(
+    order.map((d, i) => (i === 0 ? 1 : maxCounts[d])),
+  );
+  const down = new Array<number>(order.length);
+  order.forEach((d, i) => (down[d] = swDown[i]));
   return {
     list() {
-      if (iblock === UNDEFINED_ADDRESS) return [];
+      const chunks: ChunkLocation[] = [];
+      const damaged: Damage[] = [];
+      if (iblock === UNDEFINED_ADDRESS) return { chunks, damaged };
       const iwhat = `extensible array index block at address ${iblock}`;
-      const ic = f.cursor(
-        f.read(
-          iblock,
-          6 + O + iblockElements * entrySize +
-            (iblockDblocks + iblockSblockAddrs) * O,
-          iwhat,
-        ),
+      const ic = readChecked(
+        f,
+        iblock,
+        6 + O + iblockElements * entrySize +
+          (iblockDblocks + iblockSblockAddrs) * O + 4,
         iwhat,
       );
       ic.signature("EAIB");
       ic.skip(2);
-      if (ic.address() !== address) {
-        throw f.error(`${iwhat} belongs to another array; the file is corrupt`);
-      }
+      checkOwner(f, ic, address, iwhat);
       const elementsAt = ic.pos;
       ic.skip(iblockElements * entrySize);
       const dblockAddrs: number[] = [];
@@ -407,64 +628,67 @@ function extensibleArrayIndex(
         sblockAddrs.push(ic.address());
       }
 
-      const sblockCache = new Map<
-        number,
-        { dblocks: number[]; pageInit: Uint8Array; npages: number }
-      >();
-      const readSblock = (sblock: number, u: number) => {
-        let s = sblockCache.get(sblock);
-        if (s) return s;
-        const info = sblocks[u];
-        const npages = info.dblockElements > pageElements
-          ? info.dblockElements / pageElements
-          : 0;
-        const initBytes = info.ndblocks * Math.ceil(npages / 8);
-        const swhat = `extensible array super block at address ${sblock}`;
-        const sc = f.cursor(
-          f.read(
+      // Each block read once; a block that fails is remembered with its error.
+      const cache = new Map<string, unknown>();
+      const once = <T>(key: string, read: () => T): T => {
+        if (!cache.has(key)) {
+          try {
+            cache.set(key, read());
+          } catch (err) {
+            cache.set(key, err instanceof Error ? err : new Error(String(err)));
+          }
+        }
+        const v = cache.get(key);
+        if (v instanceof Error) throw v;
+        return v as T;
+      };
+      const readSblock = (sblock: number, u: number) =>
+        once(`s${sblock}`, () => {
+          const info = sblocks[u];
+          const npages = info.dblockElements > pageElements
+            ? info.dblockElements / pageElements
+            : 0;
+          const initBytes = info.ndblocks * Math.ceil(npages / 8);
+          const swhat = `extensible array super block at address ${sblock}`;
+          const sc = readChecked(
+            f,
             sblock,
-            6 + O + offsetBytes + initBytes + info.ndblocks * O,
+            6 + O + offsetBytes + initBytes + info.ndblocks * O + 4,
             swhat,
-          ),
-          swhat,
-        );
-        sc.signature("EASB");
-        sc.skip(2);
-        if (sc.address() !== address) {
-          throw f.error(
-            `${swhat} belongs to another array; the file is corrupt`,
           );
-        }
-        sc.skip(offsetBytes);
-        const pageInit = sc.bytesAt(initBytes);
-        const dblocks: number[] = [];
-        for (let i = 0; i < info.ndblocks; i++) dblocks.push(sc.address());
-        s = { dblocks, pageInit, npages };
-        sblockCache.set(sblock, s);
-        return s;
-      };
-      const blockCache = new Map<number, Cursor>();
-      const readElements = (at: number, n: number, bwhat: string): Cursor => {
-        let bc = blockCache.get(at);
-        if (!bc) {
-          bc = f.cursor(f.read(at, n * entrySize, bwhat), bwhat);
-          blockCache.set(at, bc);
-        }
-        return bc;
-      };
+          sc.signature("EASB");
+          sc.skip(2);
+          checkOwner(f, sc, address, swhat);
+          sc.skip(offsetBytes);
+          const pageInit = sc.bytesAt(initBytes);
+          const dblocks: number[] = [];
+          for (let i = 0; i < info.ndblocks; i++) dblocks.push(sc.address());
+          return { dblocks, pageInit, npages };
+        });
       const dblockPrefix = 6 + O + offsetBytes;
-      const checkDblock = (dblock: number) => {
-        const dwhat = `extensible array data block at address ${dblock}`;
-        const dc = f.cursor(f.read(dblock, dblockPrefix, dwhat), dwhat);
-        dc.signature("EADB");
-        dc.skip(2);
-        if (dc.address() !== address) {
-          throw f.error(
-            `${dwhat} belongs to another array; the file is corrupt`,
+      const readDblock = (dblock: number, elements: number, paged: boolean) =>
+        once(`d${dblock}`, () => {
+          const dwhat = `extensible array data block at address ${dblock}`;
+          const dc = readChecked(
+            f,
+            dblock,
+            dblockPrefix + (paged ? 0 : elements * entrySize) + 4,
+            dwhat,
           );
-        }
-      };
-      const checked = new Set<number>();
+          dc.signature("EADB");
+          dc.skip(2);
+          checkOwner(f, dc, address, dwhat);
+          dc.skip(offsetBytes);
+          return dc;
+        });
+      const readPage = (dblock: number, page: number) =>
+        once(`p${dblock}:${page}`, () =>
+          readChecked(
+            f,
+            dblock + dblockPrefix + 4 + page * (pageElements * entrySize + 4),
+            pageElements * entrySize + 4,
+            `extensible array data block at address ${dblock}, page ${page}`,
+          ));
 
       /** Cursor positioned at element `idx`, or null when unallocated. */
       const lookup = (idx: number): Cursor | null => {
@@ -495,52 +719,46 @@ function extensibleArrayIndex(
           pageInit = s.pageInit;
         }
         if (dblock === UNDEFINED_ADDRESS) return null;
-        if (!checked.has(dblock)) {
-          checkDblock(dblock);
-          checked.add(dblock);
-        }
-        const dwhat = `extensible array data block at address ${dblock}`;
+        const dc = readDblock(dblock, info.dblockElements, npages > 0);
         if (npages === 0) {
-          const bc = readElements(
-            dblock + dblockPrefix,
-            info.dblockElements,
-            dwhat,
-          );
-          bc.pos = inBlock * entrySize;
-          return bc;
+          dc.pos = dblockPrefix + inBlock * entrySize;
+          return dc;
         }
         const page = Math.floor(inBlock / pageElements);
         const bit = d * npages + page;
         if (!pageInit || !(pageInit[bit >> 3] & (0x80 >> (bit & 7)))) {
           return null;
         }
-        const pageAt = dblock + dblockPrefix + 4 +
-          page * (pageElements * entrySize + 4);
-        const bc = readElements(pageAt, pageElements, `${dwhat}, page ${page}`);
-        bc.pos = (inBlock - page * pageElements) * entrySize;
-        return bc;
+        const pc = readPage(dblock, page);
+        pc.pos = (inBlock - page * pageElements) * entrySize;
+        return pc;
       };
 
-      const out: ChunkLocation[] = [];
-      // The library numbers chunks with the unlimited dimension moved first
-      // ("swizzled"); the others keep their order (H5D__earray_idx_get_addr).
-      const u0 = unlimited[0];
-      const order = [u0, ...g.shape.keys()].filter((d, i) =>
-        i === 0 || d !== u0
-      );
-      const maxCounts = chunkCounts(g.maxShape, g.chunk);
-      const swDown = downProducts(
-        order.map((d, i) => (i === 0 ? 1 : maxCounts[d])),
-      );
-      const down = new Array<number>(order.length);
-      order.forEach((d, i) => (down[d] = swDown[i]));
-      forEachChunk(g, down, (scaled, idx) => {
-        const ec = lookup(idx);
-        if (!ec) return;
-        const loc = elementLocation(f, ec, client, entrySize, g, scaled);
-        if (loc) out.push(loc);
-      });
-      return out;
+      // Only indexes below "max index set" were ever written, and those
+      // past the current extent along the unlimited dimension are not read.
+      const counts = chunkCounts(g.shape, g.chunk);
+      const end = Math.min(maxIndexSet, counts[u0] * swDown[0]);
+      let lost: Damage | null = null;
+      for (let idx = 0; idx < end; idx++) {
+        const scaled = unravel(idx, down, order);
+        if (placement(g, scaled) !== "in") continue;
+        let ec: Cursor | null;
+        try {
+          ec = lookup(idx);
+        } catch (err) {
+          const msg = message(err);
+          if (!lost || lost.message !== msg) {
+            lost = { message: msg, chunks: [] };
+            damaged.push(lost);
+          }
+          lost.chunks!.push(scaled);
+          continue;
+        }
+        if (!ec) continue;
+        const loc = element(f, ec, entrySize, g, scaled);
+        if (loc) chunks.push(loc);
+      }
+      return { chunks, damaged };
     },
   };
 }
@@ -555,13 +773,12 @@ function btree2Index(f: H5File, address: number, g: Geometry): ChunkIndex {
   const O = f.sizeOfOffsets;
   const rank = g.shape.length;
   const what = `v2 B-tree header at address ${address}`;
-  const c = f.cursor(
-    f.read(address, 16 + O + 2 + f.sizeOfLengths + 4, what),
-    what,
-  );
+  const c = readChecked(f, address, 16 + O + 2 + f.sizeOfLengths + 4, what);
   c.signature("BTHD");
   const version = c.u8();
-  if (version !== 0) throw new Unsupported(`v2 B-tree version ${version}`);
+  if (version !== 0) {
+    throw f.error(`${what} has version ${version}; the file is corrupt`);
+  }
   const type = c.u8();
   if (type !== 10 && type !== 11) {
     throw f.error(
@@ -580,15 +797,22 @@ function btree2Index(f: H5File, address: number, g: Geometry): ChunkIndex {
   c.skip(2);
   const root = c.address();
   const rootRecords = c.u16();
+  const totalRecords = c.length();
   const sizeWidth = recordSize - O - 8 * rank - (filteredRecords ? 4 : 0);
   if (filteredRecords ? sizeWidth < 1 || sizeWidth > 8 : sizeWidth !== 0) {
     throw f.error(`${what} has record size ${recordSize}; the file is corrupt`);
+  }
+  if (depth > 64 || nodeSize < 16 || nodeSize > 1 << 24) {
+    throw f.error(
+      `${what} has depth ${depth} and node size ${nodeSize}; the file is corrupt`,
+    );
   }
   // Node capacities decide the width of child record counts (H5B2__hdr_init).
   const prefix = 10;
   const leafMax = Math.floor((nodeSize - prefix) / recordSize);
   const maxNrecSize = encodedSize(leafMax);
-  const cum: { cumMax: number; cumSize: number }[] = [{
+  const cum: { max: number; cumMax: number; cumSize: number }[] = [{
+    max: leafMax,
     cumMax: leafMax,
     cumSize: 0,
   }];
@@ -596,51 +820,117 @@ function btree2Index(f: H5File, address: number, g: Geometry): ChunkIndex {
     const ptr = O + maxNrecSize + (u > 1 ? cum[u - 1].cumSize : 0);
     const max = Math.floor((nodeSize - (prefix + ptr)) / (recordSize + ptr));
     const cumMax = (max + 1) * cum[u - 1].cumMax + max;
-    cum.push({ cumMax, cumSize: encodedSize(cumMax) });
+    cum.push({ max, cumMax, cumSize: encodedSize(cumMax) });
+  }
+  if (rootRecords > cum[depth].max) {
+    throw f.error(
+      `${what}: root holds ${rootRecords} records, more than fit; corrupt`,
+    );
   }
   return {
     list() {
-      const out: ChunkLocation[] = [];
-      const record = (rc: Cursor) => {
-        const addr = rc.address();
-        const size = filteredRecords ? rc.uint(sizeWidth) : g.chunkBytes;
-        const filterMask = filteredRecords ? rc.u32() : 0;
-        const offset: number[] = [];
-        for (let i = 0; i < rank; i++) offset.push(rc.uint(8) * g.chunk[i]);
-        if (addr === UNDEFINED_ADDRESS || !inExtent(g, offset)) return;
-        out.push({ address: f.base + addr, size, filterMask, offset });
-      };
-      const visit = (node: number, nrec: number, level: number) => {
+      const chunks: ChunkLocation[] = [];
+      const damaged: Damage[] = [];
+      const seen = new Set<number>();
+      let listed = 0;
+      const visit = (
+        node: number,
+        nrec: number,
+        level: number,
+        low: number[] | null,
+        high: number[] | null,
+      ): number => {
         const leaf = level === 0;
-        const ptr = leaf
-          ? 0
-          : O + maxNrecSize + (level > 1 ? cum[level - 1].cumSize : 0);
         const nwhat = `v2 B-tree ${
           leaf ? "leaf" : "internal"
         } node at address ${node}`;
-        const nc = f.cursor(
-          f.read(
-            node,
-            6 + nrec * recordSize + (leaf ? 0 : (nrec + 1) * ptr),
-            nwhat,
-          ),
+        if (seen.has(node)) {
+          throw f.error(`${nwhat} is reached twice (a loop); corrupt`);
+        }
+        seen.add(node);
+        if (nrec > cum[level].max || (!leaf && nrec < 1)) {
+          throw f.error(`${nwhat} holds ${nrec} records; corrupt`);
+        }
+        const ptr = leaf
+          ? 0
+          : O + maxNrecSize + (level > 1 ? cum[level - 1].cumSize : 0);
+        const nc = readChecked(
+          f,
+          node,
+          6 + nrec * recordSize + (leaf ? 0 : (nrec + 1) * ptr) + 4,
           nwhat,
         );
         nc.signature(leaf ? "BTLF" : "BTIN");
-        nc.skip(2);
-        for (let i = 0; i < nrec; i++) record(nc);
-        if (leaf) return;
-        for (let i = 0; i <= nrec; i++) {
-          const child = nc.address();
-          const childRecords = nc.uint(maxNrecSize);
-          if (level > 1) nc.skip(cum[level - 1].cumSize);
-          visit(child, childRecords, level - 1);
+        if (nc.u8() !== 0 || nc.u8() !== type) {
+          throw f.error(`${nwhat} has the wrong version or type; corrupt`);
         }
+        const records: {
+          addr: number;
+          size: number;
+          filterMask: number;
+          scaled: number[];
+        }[] = [];
+        for (let i = 0; i < nrec; i++) {
+          const addr = nc.address();
+          const size = filteredRecords ? nc.uint(sizeWidth) : g.chunkBytes;
+          const filterMask = filteredRecords ? nc.u32() : 0;
+          const scaled: number[] = [];
+          for (let d = 0; d < rank; d++) scaled.push(nc.uint(8));
+          const prev = i > 0 ? records[i - 1].scaled : low;
+          if (
+            (prev && compareScaled(prev, scaled) >= 0) ||
+            (high && compareScaled(scaled, high) >= 0)
+          ) {
+            throw f.error(
+              `${nwhat}: record ${i} ([${scaled}]) is out of order; the chunk index is corrupt`,
+            );
+          }
+          records.push({ addr, size, filterMask, scaled });
+        }
+        let count = nrec;
+        if (!leaf) {
+          for (let i = 0; i <= nrec; i++) {
+            const child = nc.address();
+            const childRecords = nc.uint(maxNrecSize);
+            if (level > 1) nc.skip(cum[level - 1].cumSize);
+            const from = i > 0 ? records[i - 1].scaled : low;
+            const to = i < nrec ? records[i].scaled : high;
+            try {
+              count += visit(child, childRecords, level - 1, from, to);
+            } catch (err) {
+              damaged.push({ message: message(err), from, to });
+            }
+          }
+        }
+        for (const r of records) {
+          const where = placement(g, r.scaled);
+          if (where === "outside") {
+            throw f.error(
+              `${nwhat}: chunk [${r.scaled}] lies outside the dataset's maximum extent [${g.maxShape}]; the chunk index is corrupt`,
+            );
+          }
+          if (where === "past" || r.addr === UNDEFINED_ADDRESS) continue;
+          chunks.push(location(f, g, r.addr, r.size, r.filterMask, r.scaled));
+        }
+        return count;
       };
       if (root !== UNDEFINED_ADDRESS && rootRecords > 0) {
-        visit(root, rootRecords, depth);
+        try {
+          listed = visit(root, rootRecords, depth, null, null);
+        } catch (err) {
+          damaged.push({ message: message(err), from: null, to: null });
+        }
+        if (damaged.length === 0 && listed !== totalRecords) {
+          damaged.push({
+            message: f.error(
+              `${what} counts ${totalRecords} records but its nodes hold ${listed}; the chunk index is corrupt`,
+            ).message,
+            from: null,
+            to: null,
+          });
+        }
       }
-      return out;
+      return { chunks, damaged };
     },
   };
 }

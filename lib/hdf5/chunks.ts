@@ -7,8 +7,12 @@
  * superblock versions 0-3; object header versions 1 and 2; compact,
  * contiguous and chunked layouts; chunk indexes v1 B-tree, single chunk,
  * implicit, fixed array, extensible array and v2 B-tree; filters deflate,
- * shuffle and fletcher32. For anything else {@linkcode ChunkedDataset.open}
- * returns `{ unsupported: reason }` so the caller can fall back to h5wasm.
+ * shuffle, fletcher32 and lzf. For a few valid but rare features (external
+ * raw data, dense link storage, old layout versions)
+ * {@linkcode ChunkedDataset.open} returns `{ unsupported: reason }` so the
+ * caller can fall back to h5wasm; any other filter, and anything that
+ * contradicts the format (a checksum, a key out of order, a shape the file
+ * cannot hold), is an error naming the file and the structure.
  *
  * Private module of the package.
  *
@@ -39,10 +43,12 @@ import {
   chunkCounts,
   type ChunkIndex,
   type ChunkLocation,
+  compareScaled,
+  type Damage,
   downProducts,
   openChunkIndex,
 } from "./chunk_index.ts";
-import { decodeChunk, unsupportedFilter } from "./filters.ts";
+import { checkFilters, decodeChunk } from "./filters.ts";
 
 export type { ChunkLocation, FilterInfo };
 export { decodeChunk };
@@ -72,6 +78,13 @@ export interface VlenInfo {
 
 /** Band caches above this many bytes are not kept (chunks re-inflate). */
 const MAX_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The most bytes one row or one decoded chunk may take: a dataspace or
+ * chunk shape asking for more is refused at open, before anything is
+ * allocated (HDF5 itself caps a chunk below 4 GiB).
+ */
+export const MAX_BUFFER_BYTES = 1024 * 1024 * 1024;
 
 /**
  * One dataset of an HDF5 file, read row by row (along dimension 0).
@@ -121,7 +134,10 @@ export class ChunkedDataset implements Disposable {
   readonly #file: H5File;
   readonly #layout: Layout;
   readonly #index: ChunkIndex | null;
-  #table: (ChunkLocation | undefined)[] | null = null;
+  #table: Map<number, ChunkLocation> | null = null;
+  /** Damaged parts of the index, and chunks that may not be trusted. */
+  #damaged: Damage[] = [];
+  #bad = new Map<number, string>();
   #sorted: ChunkLocation[] | null = null;
   #fillChunk: Uint8Array | null = null;
   #heap: GlobalHeap | null = null;
@@ -193,11 +209,17 @@ export class ChunkedDataset implements Disposable {
       readSuperblock(file);
       const address = resolvePath(file, name);
       const messages = readObjectHeader(file, address);
+      const group = messages.some((m) =>
+        m.type === MSG.SYMBOL_TABLE || m.type === MSG.LINK_INFO ||
+        m.type === MSG.LINK
+      );
       const need = (type: number, label: string) => {
         const m = findMessage(messages, type, label);
         if (!m) {
-          throw new Unsupported(
-            `"${name}" is not a dataset (no ${label} message)`,
+          throw file.error(
+            group
+              ? `"${name}" is a group, not a dataset; check the dataset name`
+              : `"${name}" is not a dataset (its object header has no ${label} message); check the dataset name`,
           );
         }
         return m;
@@ -223,8 +245,12 @@ export class ChunkedDataset implements Disposable {
       if (messages.some((m) => m.type === MSG.EXTERNAL_FILES)) {
         throw new Unsupported("raw data stored in external files");
       }
-      const reason = unsupportedFilter(filters);
-      if (reason) throw new Unsupported(reason);
+      const chunkBytesOf = layout.kind === "chunked"
+        ? layout.chunk.reduce((a, b) => a * b, 1) * dtype.size
+        : 0;
+      const bad = checkFilters(filters, dtype.size, chunkBytesOf);
+      if (bad) throw file.error(`dataset "${name}": ${bad}`);
+      checkExtent(file, name, space.shape, space.maxShape, dtype.size);
       const fill = parseFillValue(file, messages, dtype.size);
       let index: ChunkIndex | null = null;
       if (layout.kind === "chunked") {
@@ -242,6 +268,25 @@ export class ChunkedDataset implements Disposable {
             `"${name}" layout element size ${layout.elementSize} differs from the datatype's ${dtype.size}; corrupt`,
           );
         }
+        // HDF5 refuses chunks larger than a fixed-size dimension and chunks
+        // of 4 GiB or more; the budget keeps one decoded chunk affordable.
+        if (
+          chunk.some((d, i) => d > space.maxShape[i]) ||
+          !(chunkBytesOf <= MAX_BUFFER_BYTES)
+        ) {
+          throw file.error(
+            `"${name}" has chunks of [${chunk}] (${chunkBytesOf} bytes) for a dataset of shape [${space.shape}] (maximum [${space.maxShape}]); the file is corrupt`,
+          );
+        }
+        const grid = chunkCounts(
+          space.maxShape.map((d, i) => d === Infinity ? space.shape[i] : d),
+          chunk,
+        ).reduce((a, b) => a * b, 1);
+        if (!Number.isSafeInteger(grid)) {
+          throw file.error(
+            `"${name}" of shape [${space.shape}] has more chunks than can be counted; the file is corrupt`,
+          );
+        }
         index = openChunkIndex(file, layout.index, {
           shape: space.shape,
           maxShape: space.maxShape,
@@ -255,8 +300,21 @@ export class ChunkedDataset implements Disposable {
         );
       } else if (layout.kind === "compact") {
         const bytes = space.shape.reduce((a, b) => a * b, 1) * dtype.size;
-        if (layout.data.length < bytes) {
-          throw file.error(`compact data of "${name}" is too short; corrupt`);
+        if (layout.data.length !== bytes) {
+          throw file.error(
+            `compact data of "${name}" holds ${layout.data.length} bytes, not the ${bytes} of its shape [${space.shape}]; the file is corrupt`,
+          );
+        }
+      } else if (layout.address !== UNDEFINED_ADDRESS) {
+        // Contiguous: the storage must be exactly the dataset, inside the file.
+        const bytes = space.shape.reduce((a, b) => a * b, 1) * dtype.size;
+        if (
+          layout.size !== bytes ||
+          !(file.base + layout.address + bytes <= file.fileSize)
+        ) {
+          throw file.error(
+            `contiguous data of "${name}" (${layout.size} bytes at address ${layout.address}) does not fit its shape [${space.shape}] or the file (${file.fileSize} bytes); the file is corrupt`,
+          );
         }
       }
       return {
@@ -442,23 +500,16 @@ export class ChunkedDataset implements Disposable {
       const hit = this.#cache.get(linear);
       if (hit) return hit;
     }
-    const loc = this.#chunkTable()[linear];
+    const loc = this.#chunkTable().get(linear);
+    if (this.#damaged.length > 0 || this.#bad.size > 0) {
+      this.#checkDamage(linear);
+    }
     let buf: Uint8Array;
     if (!loc) {
       buf = this.#fillChunk ??= makeFillChunk(this.chunkBytes, this.fillValue);
     } else {
       const what =
         `chunk at element offset [${loc.offset}] (file byte ${loc.address}, ${loc.size} bytes)`;
-      // Deflate grows incompressible data by far less than 1/8; a larger
-      // size means a corrupt index, not a reason to allocate gigabytes.
-      const limit = this.filters.length === 0
-        ? this.chunkBytes
-        : this.chunkBytes + (this.chunkBytes >> 3) + 4096;
-      if (loc.size > limit) {
-        throw new Error(
-          `${what} is larger than a chunk can be (${limit} bytes); the file is corrupt; download it again`,
-        );
-      }
       const stored = this.#file.readAbsolute(loc.address, loc.size, what);
       try {
         buf = decodeChunk(
@@ -483,27 +534,117 @@ export class ChunkedDataset implements Disposable {
   }
 
   /** Table of allocated chunks by grid index, built once. */
-  #chunkTable(): (ChunkLocation | undefined)[] {
+  #chunkTable(): Map<number, ChunkLocation> {
     if (this.#table) return this.#table;
     const index = this.#index;
     const chunk = this.chunkShape;
-    if (!index || !chunk) return (this.#table = []);
-    const total = this.#counts.reduce((a, b) => a * b, 1);
-    const table = new Array<ChunkLocation | undefined>(total);
-    for (const loc of index.list()) {
+    const table = new Map<number, ChunkLocation>();
+    if (!index || !chunk) return (this.#table = table);
+    const f = this.#file;
+    const { chunks, damaged } = index.list();
+    this.#damaged = damaged;
+    const linearOf = (offset: number[]) => {
       let linear = 0;
       for (let d = 0; d < chunk.length; d++) {
-        linear += (loc.offset[d] / chunk[d]) * this.#down[d];
+        linear += Math.floor(offset[d] / chunk[d]) * this.#down[d];
       }
-      if (table[linear]) {
-        throw this.#file.error(
-          `dataset "${this.name}" lists the chunk at [${loc.offset}] twice; the file is corrupt`,
+      return linear;
+    };
+    for (const loc of chunks) {
+      const linear = linearOf(loc.offset);
+      if (table.has(linear)) {
+        throw f.error(
+          `dataset "${this.name}" lists the chunk at [${loc.offset}] twice; the chunk index is corrupt`,
         );
       }
-      table[linear] = loc;
+      table.set(linear, loc);
+    }
+    // Stored chunks never share bytes and lie inside the file: an address
+    // or size that breaks this is damage, and either chunk may be the one.
+    const byAddress = [...table.values()].sort((a, b) => a.address - b.address);
+    const maxStored = this.filters.length === 0
+      ? this.chunkBytes
+      : this.chunkBytes + (this.chunkBytes >> 3) + 4096;
+    for (let i = 0; i < byAddress.length; i++) {
+      const loc = byAddress[i];
+      const what =
+        `chunk at element offset [${loc.offset}] (file byte ${loc.address}, ${loc.size} bytes)`;
+      if (
+        loc.size < 1 || loc.size > maxStored ||
+        loc.address + loc.size > f.fileSize || loc.address < f.base
+      ) {
+        this.#bad.set(
+          linearOf(loc.offset),
+          f.error(
+            `${what} does not fit the file (${f.fileSize} bytes) or a chunk (at most ${maxStored} bytes stored); the chunk index is corrupt`,
+          ).message,
+        );
+      }
+      const next = byAddress[i + 1];
+      if (next && loc.address + loc.size > next.address) {
+        const msg = f.error(
+          `${what} overlaps the chunk at [${next.offset}] (file byte ${next.address}); the chunk index is corrupt`,
+        ).message;
+        this.#bad.set(linearOf(loc.offset), msg);
+        this.#bad.set(linearOf(next.offset), msg);
+      }
     }
     this.#table = table;
     return table;
+  }
+
+  /** Throws when the chunk at grid index `linear` lies in a damaged part. */
+  #checkDamage(linear: number): void {
+    const bad = this.#bad.get(linear);
+    if (bad) throw new Error(bad);
+    if (this.#damaged.length === 0) return;
+    const scaled = this.#counts.map((_, d) =>
+      Math.floor(linear / this.#down[d]) % this.#counts[d]
+    );
+    for (const d of this.#damaged) {
+      const hit = d.chunks
+        ? d.chunks.some((c) => compareScaled(c, scaled) === 0)
+        : (!d.from || compareScaled(d.from, scaled) <= 0) &&
+          (!d.to || compareScaled(scaled, d.to) < 0);
+      if (hit) throw new Error(d.message);
+    }
+  }
+
+  /**
+   * Number of chunks the dataset's extent spans and how many of them are
+   * stored, and whether any part of the chunk index is damaged. A mask
+   * file whose writer finished stores every chunk.
+   */
+  allocation(): { grid: number; stored: number; damaged: boolean } {
+    this.#checkOpen();
+    const table = this.#chunkTable();
+    return {
+      grid: this.chunkShape ? this.#counts.reduce((a, b) => a * b, 1) : 0,
+      stored: table.size,
+      damaged: this.#damaged.length > 0 || this.#bad.size > 0,
+    };
+  }
+
+  /**
+   * Whether every chunk row `row` needs is stored (compact and contiguous
+   * data always are). Throws when one lies in a damaged part of the index.
+   */
+  rowStored(row: number): boolean {
+    this.#checkOpen();
+    const chunk = this.chunkShape;
+    if (!chunk) {
+      return this.#layout.kind !== "contiguous" ||
+        this.#layout.address !== UNDEFINED_ADDRESS;
+    }
+    const table = this.#chunkTable();
+    const first = Math.floor(row / chunk[0]) * this.#down[0];
+    for (let k = 0; k < this.#down[0]; k++) {
+      if (this.#damaged.length > 0 || this.#bad.size > 0) {
+        this.#checkDamage(first + k);
+      }
+      if (!table.has(first + k)) return false;
+    }
+    return true;
   }
 
   /**
@@ -511,13 +652,22 @@ export class ChunkedDataset implements Disposable {
    * can stream the dataset in file order or hand byte ranges to workers that
    * call {@linkcode decodeChunk}). Empty for compact and contiguous layouts.
    * Plain objects: safe to `structuredClone` or `postMessage`.
+   *
+   * @throws {Error} When part of the chunk index is damaged (read rows one
+   *   by one to get every row that is still readable).
    */
   chunks(): ChunkLocation[] {
     this.#checkOpen();
     if (!this.#sorted) {
-      this.#sorted = this.#chunkTable()
-        .filter((x): x is ChunkLocation => x !== undefined)
-        .sort((a, b) => a.address - b.address);
+      const table = this.#chunkTable();
+      const first = this.#damaged[0]?.message ??
+        this.#bad.values().next().value;
+      if (first !== undefined) {
+        throw new Error(
+          `${first} (dataset "${this.name}"; rows outside the damaged part can still be read one by one)`,
+        );
+      }
+      this.#sorted = [...table.values()].sort((a, b) => a.address - b.address);
     }
     return this.#sorted.map((c) => ({ ...c, offset: c.offset.slice() }));
   }
@@ -579,6 +729,28 @@ export class ChunkedDataset implements Disposable {
         `${this.path}: dataset "${this.name}" was closed; open it again`,
       );
     }
+  }
+}
+
+/**
+ * Refuse a dataspace no reader could serve before anything is allocated:
+ * one row (the elements after dimension 0) must fit the memory budget.
+ * Rows themselves are not bounded by the file size: unwritten chunks are
+ * valid HDF5 and read as the fill value.
+ */
+function checkExtent(
+  f: H5File,
+  name: string,
+  shape: number[],
+  maxShape: number[],
+  elementSize: number,
+): void {
+  const rowBytes = shape.slice(1).reduce((a, b) => a * b, 1) * elementSize;
+  if (!(rowBytes <= MAX_BUFFER_BYTES) || !Number.isSafeInteger(shape[0])) {
+    throw f.error(
+      `dataset "${name}" has shape [${shape}] (maximum [${maxShape}]): one row would take ${rowBytes} bytes, ` +
+        `more than the ${MAX_BUFFER_BYTES}-byte budget; the file is corrupt (or not a mask file)`,
+    );
   }
 }
 

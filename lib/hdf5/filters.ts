@@ -1,7 +1,8 @@
 /**
  * HDF5 filter pipeline decoding for one chunk: deflate (native zlib),
- * shuffle and fletcher32. Pure functions with no file access, so they run
- * inside Web Workers too.
+ * shuffle, fletcher32 and lzf (h5py's built-in filter 32000). Pure
+ * functions with no file access, so they run inside Web Workers too. Any
+ * other filter is an error naming it: nothing here hands undecoded bytes on.
  *
  * @module
  */
@@ -10,16 +11,87 @@ import { inflateSync } from "node:zlib";
 import type { FilterInfo } from "./format.ts";
 
 /** Filter ids this reader decodes. */
-export const FILTER = { DEFLATE: 1, SHUFFLE: 2, FLETCHER32: 3 } as const;
+export const FILTER = {
+  DEFLATE: 1,
+  SHUFFLE: 2,
+  FLETCHER32: 3,
+  LZF: 32000,
+} as const;
 
-/** Why `filters` cannot be decoded here, or `undefined` when they can. */
-export function unsupportedFilter(filters: FilterInfo[]): string | undefined {
+/** Names of registered HDF5 filters, for error messages. */
+const KNOWN_NAMES: Record<number, string> = {
+  1: "deflate (gzip)",
+  2: "shuffle",
+  3: "fletcher32",
+  4: "szip",
+  5: "nbit",
+  6: "scaleoffset",
+  307: "bzip2",
+  32000: "lzf",
+  32001: "blosc",
+  32004: "lz4",
+  32008: "bitshuffle",
+  32013: "zfp",
+  32015: "zstd",
+  32017: "sz",
+  32026: "blosc2",
+};
+
+/** "filter 32015 (zstd)": the id and the best name known for it. */
+export function filterLabel(f: FilterInfo): string {
+  const name = f.name || KNOWN_NAMES[f.id] || "unregistered";
+  return `filter ${f.id} (${name})`;
+}
+
+/**
+ * Check a dataset's filter pipeline before any chunk is read: every filter
+ * is one this module decodes and its parameters are the ones HDF5 and h5py
+ * write for a dataset of this element and chunk size.
+ *
+ * @param filters The pipeline in write order.
+ * @param elementSize Bytes per element (what shuffle must be set up with).
+ * @param chunkBytes Decoded bytes of one chunk (what lzf is set up with).
+ * @returns A message saying what is wrong, or `undefined` when all is well.
+ */
+export function checkFilters(
+  filters: readonly FilterInfo[],
+  elementSize: number,
+  chunkBytes: number,
+): string | undefined {
   for (const f of filters) {
-    if (
-      f.id !== FILTER.DEFLATE && f.id !== FILTER.SHUFFLE &&
-      f.id !== FILTER.FLETCHER32
-    ) {
-      return `filter ${f.id}${f.name ? ` (${f.name})` : ""}`;
+    const cd = f.clientData;
+    switch (f.id) {
+      case FILTER.DEFLATE:
+        if (cd.length > 0 && cd[0] > 9) {
+          return `${filterLabel(f)} has level ${
+            cd[0]
+          } (0-9 are valid); the filter pipeline is corrupt`;
+        }
+        break;
+      case FILTER.SHUFFLE:
+        // HDF5 sets the element size when the dataset is created and
+        // unshuffles with whatever is stored: a different value would
+        // scramble every chunk.
+        if (cd.length !== 1 || cd[0] !== elementSize) {
+          return `${filterLabel(f)} is set up for ${
+            cd.length ? `${cd[0]}-byte` : "no"
+          } elements but the data has ${elementSize}-byte elements; the filter pipeline is corrupt`;
+        }
+        break;
+      case FILTER.FLETCHER32:
+        break;
+      case FILTER.LZF:
+        if (cd.length >= 3 && cd[2] !== chunkBytes) {
+          return `${filterLabel(f)} is set up for ${
+            cd[2]
+          }-byte chunks but the chunks hold ${chunkBytes} bytes; the filter pipeline is corrupt`;
+        }
+        break;
+      default:
+        return `${
+          filterLabel(f)
+        } is not supported: this reader decodes gzip, shuffle, fletcher32 and lzf ` +
+          `(h5py's built-in filters); rewrite the file with one of those (e.g. h5py compression="gzip")`;
     }
   }
   return undefined;
@@ -68,11 +140,13 @@ export function decodeChunk(
       case FILTER.FLETCHER32:
         buf = checkFletcher32(buf);
         break;
+      case FILTER.LZF:
+        buf = lzfDecompress(buf, expectedBytes);
+        break;
       default:
         throw new TypeError(
-          `HDF5 filter ${filter.id}${
-            filter.name ? ` (${filter.name})` : ""
-          } is not supported; read this dataset with h5wasm`,
+          `HDF5 ${filterLabel(filter)} is not supported; ` +
+            `this reader decodes gzip, shuffle, fletcher32 and lzf`,
         );
     }
   }
@@ -168,4 +242,57 @@ function checkFletcher32(buf: Uint8Array): Uint8Array {
     );
   }
   return body;
+}
+
+/**
+ * Decode LZF (Marc Lehmann's liblzf format, h5py's filter 32000) into
+ * exactly `expected` bytes. The stream is a sequence of runs: a control
+ * byte below 32 starts a literal run of `ctrl + 1` bytes; otherwise its top
+ * three bits are a length (7 means "add the next byte"), the rest the high
+ * bits of a back-reference distance whose low byte follows; a back
+ * reference copies `length + 2` bytes from `distance + 1` bytes back.
+ *
+ * @throws {Error} When the stream is malformed (a reference before the
+ *   start, a run past either end) or does not decode to `expected` bytes.
+ */
+export function lzfDecompress(input: Uint8Array, expected: number): Uint8Array {
+  const out = new Uint8Array(expected);
+  const inEnd = input.length;
+  let ip = 0;
+  let op = 0;
+  const corrupt = (why: string) =>
+    new Error(`lzf data is corrupt (${why}); the chunk is corrupt`);
+  while (ip < inEnd) {
+    const ctrl = input[ip++];
+    if (ctrl < 32) {
+      const len = ctrl + 1;
+      if (op + len > expected) throw corrupt("decodes past the chunk size");
+      if (ip + len > inEnd) throw corrupt("a literal run ends past the data");
+      out.set(input.subarray(ip, ip + len), op);
+      ip += len;
+      op += len;
+    } else {
+      let len = ctrl >> 5;
+      if (len === 7) {
+        if (ip >= inEnd) throw corrupt("a back reference ends past the data");
+        len += input[ip++];
+      }
+      if (ip >= inEnd) throw corrupt("a back reference ends past the data");
+      const ref = op - ((ctrl & 0x1f) << 8) - 1 - input[ip++];
+      len += 2;
+      if (op + len > expected) throw corrupt("decodes past the chunk size");
+      if (ref < 0) throw corrupt("a back reference points before the start");
+      if (ref + len <= op) {
+        out.copyWithin(op, ref, ref + len);
+        op += len;
+      } else {
+        // Overlapping copy: repeats the bytes just written.
+        for (let i = 0; i < len; i++) out[op++] = out[ref + i];
+      }
+    }
+  }
+  if (op !== expected) {
+    throw corrupt(`decodes to ${op} bytes, expected ${expected}`);
+  }
+  return out;
 }

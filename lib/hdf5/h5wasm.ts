@@ -5,15 +5,52 @@ import { type H5, type H5wasmModule, importH5wasm } from "../deps.ts";
 import { H5File, readSuperblock, Unsupported } from "./format.ts";
 
 let loading: Promise<H5wasmModule["default"]> | undefined;
+let namespace: H5wasmModule | undefined;
 
 /** Loads h5wasm once per process (or Worker): its WebAssembly start-up is not free. */
 export function h5wasmReady(): Promise<H5wasmModule["default"]> {
   loading ??= (async () => {
     const mod = await importH5wasm();
     await mod.default.ready;
+    namespace = mod;
     return mod.default;
   })();
   return loading;
+}
+
+/**
+ * Reads rows `[row, row + 1)` of a 3-D dataset into a fresh array through
+ * the HDF5 library directly, checking its status: h5wasm's own `slice()`
+ * ignores a failed `H5Dread` (an unknown filter, a chunk that fails to
+ * inflate) and hands back whatever was in the buffer.
+ */
+function readRowChecked(
+  file: H5.File,
+  dataset: string,
+  row: number,
+  height: number,
+  width: number,
+): Uint8Array {
+  const Module = namespace!.Module;
+  const nbytes = height * width;
+  const ptr = Module._malloc(Math.max(1, nbytes));
+  if (ptr === 0) throw new RangeError(`cannot allocate ${nbytes} bytes`);
+  try {
+    const status = Module.get_dataset_data(
+      (file as unknown as { file_id: bigint }).file_id,
+      dataset,
+      [1n, BigInt(height), BigInt(width)],
+      [BigInt(row), 0n, 0n],
+      [1n, 1n, 1n],
+      BigInt(ptr),
+    );
+    if (!(status >= 0)) {
+      throw new Error(`HDF5 could not read the data (status ${status})`);
+    }
+    return Module.HEAPU8.slice(ptr, ptr + nbytes);
+  } finally {
+    Module._free(ptr);
+  }
 }
 
 /** A read-only view of a 3-D uint8 dataset through h5wasm. */
@@ -100,6 +137,11 @@ export async function openH5MaskDataset(
   const { h5, file } = await openH5File(path);
   try {
     const entity = file.get(name);
+    if (entity instanceof h5.Group) {
+      throw new Error(
+        `${path}: "${name}" is a group, not a dataset; is this the segmentations file?`,
+      );
+    }
     if (!(entity instanceof h5.Dataset)) {
       const found = file.keys().join(", ") || "nothing";
       throw new Error(
@@ -120,20 +162,29 @@ export async function openH5MaskDataset(
     return {
       shape: [n, height, width],
       readRow(row: number): Uint8Array {
-        let out: unknown;
-        try {
-          out = entity.slice([[row, row + 1]]);
-        } catch (err) {
-          throw new Error(
-            `${path}: reading row ${row} of dataset "${name}" failed; the file may be corrupt.`,
-            {
-              cause: err,
-            },
+        if (!Number.isInteger(row) || row < 0 || row >= n) {
+          throw new RangeError(
+            `${path}: row ${row} of dataset "${name}" is out of range; valid rows are 0..${
+              n - 1
+            } (${n} rows)`,
           );
         }
-        if (!(out instanceof Uint8Array) || out.length !== height * width) {
+        let out: Uint8Array;
+        try {
+          out = readRowChecked(file, entity.path, row, height, width);
+        } catch (err) {
           throw new Error(
-            `${path}: reading row ${row} of dataset "${name}" returned no data; the file may be corrupt.`,
+            `${path}: reading row ${row} of dataset "${name}" failed (${
+              (err as Error).message
+            }); the file is corrupt: download it again.`,
+            { cause: err },
+          );
+        }
+        if (out.length !== height * width) {
+          throw new Error(
+            `${path}: reading row ${row} of dataset "${name}" returned ${out.length} bytes, not ${
+              height * width
+            }; the file is corrupt: download it again.`,
           );
         }
         return out;

@@ -1,8 +1,12 @@
 // Where mask bytes come from: the fast chunk reader (positional reads plus
-// native inflate) when it understands the file's layout, h5wasm otherwise.
-// Both return identical bytes; tests/hdf5_chunks_test.ts holds them to it.
+// native inflate) when it understands the file's layout, h5wasm for the few
+// valid layouts it does not (external raw data, dense link storage). Both
+// return identical bytes; tests/hdf5/chunks_test.ts holds them to it. A
+// damaged file is an error from either, never a fallback; every row is
+// checked to be stored and binary before it is handed out.
 import { notMasksError, openH5MaskDataset } from "../hdf5/h5wasm.ts";
 import { ChunkedDataset } from "../hdf5/chunks.ts";
+import { checkBinaryMask } from "./_mask_check.ts";
 
 /** Rows of a (N, height, width) uint8 dataset. */
 export interface MaskSource {
@@ -52,11 +56,32 @@ export async function openMaskSource(
           }, ${r.elementSize} byte(s)`,
         );
       }
+      // Checked on first use, not at open: listing the chunk index of the
+      // real file is most of a first read, and open stays cheap.
+      let complete = false;
+      const ensureComplete = () => {
+        if (!complete) checkComplete(r);
+        complete = true;
+      };
       return {
         shape: [shape[0], shape[1], shape[2]],
         reader: "chunks",
-        chunked: r,
-        readRow: (row) => r.readRow(row),
+        // The streaming path takes chunk locations from here.
+        get chunked() {
+          ensureComplete();
+          return r;
+        },
+        readRow: (row) => {
+          ensureComplete();
+          // A row whose chunk was never written is a partial file, not zeros.
+          if (row >= 0 && row < shape[0] && !r.rowStored(row)) {
+            throw new Error(
+              `${path}: mask row ${row} of dataset "${name}" has no stored data (its chunk was never written); ` +
+                `the file is incomplete: download it again`,
+            );
+          }
+          return checkBinaryMask(r.readRow(row), path, row);
+        },
         close: () => r.close(),
       };
     }
@@ -67,7 +92,24 @@ export async function openMaskSource(
     shape: h5.shape,
     reader: "h5wasm",
     chunked: null,
-    readRow: (r) => h5.readRow(r),
+    readRow: (r) => checkBinaryMask(h5.readRow(r), path, r),
     close: () => h5.close(),
   };
+}
+
+/**
+ * A mask file's writer stores every chunk: fewer stored chunks than the
+ * shape spans means a partial file or a corrupt shape (a mask count or a
+ * width flipped to something absurd), refused on first use (listing the
+ * index is bounded by the file, not the shape). When part of the chunk
+ * index is damaged, the rows it covers fail one by one instead.
+ */
+function checkComplete(r: ChunkedDataset): void {
+  if (r.layout !== "chunked") return;
+  const { grid, stored, damaged } = r.allocation();
+  if (damaged || stored === grid) return;
+  throw new Error(
+    `${r.path}: dataset "${r.name}" of shape [${r.shape}] spans ${grid} chunks but the file stores ${stored}; ` +
+      `the file is incomplete or its shape is corrupt: download it again`,
+  );
 }

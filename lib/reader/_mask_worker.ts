@@ -4,6 +4,7 @@
 import { decodeChunk } from "../hdf5/filters.ts";
 import type { FilterInfo } from "../hdf5/format.ts";
 import { maskStats } from "./_mask_stats.ts";
+import { checkBinaryMask } from "./_mask_check.ts";
 
 /** A task for the worker. */
 export interface WorkerTask {
@@ -27,12 +28,12 @@ export interface WorkerResult {
 self.onmessage = (event: MessageEvent<WorkerTask>) => {
   const t = event.data;
   try {
-    let data = decodeChunk(
+    let data = checkBinaryMask(decodeChunk(
       t.stored,
       t.filters,
       t.filterMask,
       t.width * t.height,
-    );
+    ));
     if (t.kind === "decode") {
       // Transfer a buffer of exactly this mask (inflate may hand back a view).
       if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {

@@ -1,6 +1,5 @@
 // Opening a data directory's segmentation files, shared by the reader and
 // the notebook layer's Segmentations (which adds figures to the reader).
-import { existsSync } from "node:fs";
 import type { pl } from "../deps.ts";
 import { getDataDir } from "../data/config.ts";
 import {
@@ -56,7 +55,7 @@ export async function openWith<T>(
     );
   }
   const paths = segmentationPaths(dataDir);
-  const missing = [paths.h5, paths.csv].filter((p) => !existsSync(p));
+  const missing = [paths.h5, paths.csv].filter((p) => !presentFile(p));
   if (missing.length > 0) {
     throw new Deno.errors.NotFound(
       `Segmentation files missing in ${paths.stimuliDir}/: ${
@@ -76,4 +75,35 @@ export async function openWith<T>(
     source.close();
     throw err;
   }
+}
+
+/**
+ * Whether `path` exists as a file: `false` when it does not; an error
+ * saying "permission denied" (naming the path) when a folder on the way
+ * cannot be read, and one naming the path when it is a directory.
+ */
+function presentFile(path: string): boolean {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    if (
+      err instanceof Deno.errors.PermissionDenied ||
+      err instanceof Deno.errors.NotCapable
+    ) {
+      throw new Deno.errors.PermissionDenied(
+        `${path}: permission denied (a folder on the way or the file is not readable by this user); ` +
+          `fix the permissions (e.g. chmod -R u+rX on the data folder) and try again`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  if (info.isDirectory) {
+    throw new Error(
+      `${path} is a directory, not a file; remove it and download the segmentation files again`,
+    );
+  }
+  return true;
 }

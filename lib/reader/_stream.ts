@@ -4,6 +4,7 @@
 import type { MaskSource } from "./_mask_source.ts";
 import { decodeChunk } from "../hdf5/filters.ts";
 import { maskStats } from "./_mask_stats.ts";
+import { checkBinaryMask } from "./_mask_check.ts";
 import type { WorkerResult, WorkerTask } from "./_mask_worker.ts";
 import type { ChunkLocation } from "../hdf5/chunk_index.ts";
 
@@ -166,7 +167,9 @@ export async function* streamRows(
       const { stored, filterMask } = local.get(k)!;
       local.delete(k);
       try {
-        const data = decodeChunk(stored, filters, filterMask, width * height);
+        const data = checkBinaryMask(
+          decodeChunk(stored, filters, filterMask, width * height),
+        );
         results.set(
           k,
           kind === "decode"

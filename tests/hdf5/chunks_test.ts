@@ -24,7 +24,8 @@ interface Truth {
   shape: number[];
   dtype: string;
   sha256: string;
-  expect: "read" | "refuse";
+  /** "read-fast": read here but not by h5wasm (lzf); "error": a clear error. */
+  expect: "read" | "read-fast" | "refuse" | "error";
 }
 const TRUTH: Record<string, Record<string, Truth>> = JSON.parse(
   Deno.readTextFileSync(LAYOUTS + "truth.json"),
@@ -112,10 +113,43 @@ const refused = Object.entries(TRUTH).flatMap(([file, sets]) =>
   ) => ({ file, name }))
 );
 
+const onlyHere = Object.entries(TRUTH).flatMap(([file, sets]) =>
+  Object.entries(sets).filter(([, t]) => t.expect === "read-fast").map((
+    [name, t],
+  ) => ({ file, name, t }))
+);
+const errors = Object.entries(TRUTH).flatMap(([file, sets]) =>
+  Object.entries(sets).filter(([, t]) => t.expect === "error").map((
+    [name],
+  ) => ({ file, name }))
+);
+
 Deno.test("fixture list covers the layouts", () => {
   assert.ok(readable.length >= 60, `${readable.length} readable datasets`);
-  assert.ok(refused.length >= 4, `${refused.length} refused datasets`);
+  assert.ok(refused.length >= 2, `${refused.length} refused datasets`);
+  assert.ok(onlyHere.length >= 1 && errors.length >= 1);
 });
+
+for (const { file, name, t } of onlyHere) {
+  Deno.test(`h5py fixture ${file} "${name}": rows equal truth (h5wasm cannot decode it)`, async () => {
+    using ds = open(LAYOUTS + file, name);
+    const rows = Array.from({ length: ds.length }, (_, r) => ds.readRow(r));
+    assert.equal(await sha256(rows), t.sha256, "SHA-256 of all rows");
+  });
+}
+
+for (const { file, name } of errors) {
+  Deno.test(`h5py fixture ${file} "${name}": a clear error, never a fallback`, () => {
+    assert.throws(
+      () => ChunkedDataset.open(LAYOUTS + file, name),
+      (err: Error) => {
+        assert.ok(err.message.includes(file), err.message);
+        assert.match(err.message, /filter \d+ \(\w+\) is not supported/);
+        return true;
+      },
+    );
+  });
+}
 
 for (const { file, name, t } of readable) {
   Deno.test(`h5py fixture ${file} "${name}": rows equal h5wasm and truth`, async () => {
@@ -288,11 +322,12 @@ Deno.test("decodeChunk: general unshuffle, fletcher32, filter mask, errors", () 
     () =>
       decodeChunk(
         data,
-        [{ id: 32000, name: "lzf", flags: 0, clientData: [] }],
+        [{ id: 32015, name: "", flags: 0, clientData: [] }],
         0,
         100,
       ),
-    TypeError,
+    (err: Error) =>
+      err instanceof TypeError && /filter 32015 \(zstd\)/.test(err.message),
   );
   // fletcher32 of the real fixture verifies; a flipped byte fails.
   using ds = open(LAYOUTS + "v0_fletcher32.h5");
@@ -325,10 +360,13 @@ Deno.test("dataset names: nested paths, missing names, groups", () => {
     );
     return true;
   });
-  const group = ChunkedDataset.open(path, "group");
-  assert.ok(
-    "unsupported" in group && group.unsupported.includes("not a dataset"),
+  assert.throws(
+    () => ChunkedDataset.open(path, "group"),
+    /"group" is a group, not a dataset/,
   );
+  // A soft link is followed, as HDF5 follows it.
+  using soft = open(path, "soft");
+  assert.deepEqual(soft.readRow(3), nested.readRow(3));
   // Many symbol table nodes and a deep group B-tree (superblock 1, K=2).
   using deep = open(LAYOUTS + "v1_deep_btree.h5", "pad11");
   assert.deepEqual(deep.readRow(2), new Uint8Array([11]));

@@ -1,0 +1,101 @@
+/**
+ * The superblock: where the file's structures start, the sizes of
+ * addresses and lengths, the root group, and the end-of-file address.
+ * Private module.
+ *
+ * @module
+ */
+
+import { type H5File, UNDEFINED_ADDRESS, Unsupported } from "./file.ts";
+import { verifyChecksum } from "./checksum.ts";
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Find and parse the superblock (at byte 0, 512, 1024, ...), fill in the
+ * file's sizes and root address, and check the file is not truncated.
+ */
+export function readSuperblock(f: H5File): void {
+  let at = -1;
+  for (let pos = 0; pos + 8 <= f.fileSize; pos = pos === 0 ? 512 : pos * 2) {
+    const sig = f.readAbsolute(pos, 8, "superblock signature");
+    if (sig.every((b, i) => b === HDF5_SIGNATURE[i])) {
+      at = pos;
+      break;
+    }
+  }
+  if (at < 0) {
+    throw f.error(
+      "not an HDF5 file (no HDF5 signature found); the file is corrupt or of another format",
+    );
+  }
+  f.base = at;
+  const head = f.readAbsolute(at, Math.min(96, f.fileSize - at), "superblock");
+  const version = head[8];
+  f.superblockVersion = version;
+  let eof: number;
+  if (version === 0 || version === 1) {
+    f.sizeOfOffsets = head[13];
+    f.sizeOfLengths = head[14];
+    checkSizes(f);
+    const c = f.cursor(head, "superblock", version === 0 ? 24 : 28);
+    c.address(); // base address: the position found above is what counts
+    c.address(); // free-space info (unused by readers)
+    eof = c.address();
+    c.address(); // driver info block
+    // Root group symbol table entry: link name offset, object header address.
+    c.address();
+    f.rootAddress = c.address();
+  } else if (version === 2 || version === 3) {
+    f.sizeOfOffsets = head[9];
+    f.sizeOfLengths = head[10];
+    checkSizes(f);
+    const size = 12 + 4 * f.sizeOfOffsets + 4;
+    if (head.length < size) {
+      throw f.error(
+        `superblock ends early (the file has ${f.fileSize} bytes); the file is truncated`,
+      );
+    }
+    verifyChecksum(
+      f,
+      head.subarray(0, size),
+      `superblock (version ${version})`,
+    );
+    const c = f.cursor(head, "superblock", 12);
+    c.address(); // base address
+    c.address(); // superblock extension (no effect on reading raw data)
+    eof = c.address();
+    f.rootAddress = c.address();
+  } else {
+    // HDF5 (up to 2.0) writes versions 0-3 only: anything else is damage.
+    throw f.error(
+      `superblock version ${version} is not one HDF5 writes (0-3); the file is corrupt; download it again`,
+    );
+  }
+  // The stored end-of-file address counts from the start of the file
+  // (user block included).
+  if (eof !== UNDEFINED_ADDRESS && f.fileSize < eof) {
+    throw new Error(
+      `${f.path} is truncated: HDF5 end-of-file address is ${eof} bytes but the file has ${f.fileSize}; download it again`,
+    );
+  }
+  if (f.rootAddress === UNDEFINED_ADDRESS) {
+    throw f.error("the superblock has no root group; the file is corrupt");
+  }
+}
+
+function checkSizes(f: H5File): void {
+  for (
+    const [label, v] of [
+      ["offsets", f.sizeOfOffsets],
+      ["lengths", f.sizeOfLengths],
+    ] as const
+  ) {
+    if (v === 16 || v === 32) {
+      throw new Unsupported(`${v}-byte file ${label}`);
+    }
+    if (v !== 2 && v !== 4 && v !== 8) {
+      throw f.error(`superblock gives ${v}-byte ${label}; the file is corrupt`);
+    }
+  }
+}

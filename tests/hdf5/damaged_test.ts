@@ -1,0 +1,450 @@
+/**
+ * The named cases of issue 16 ("never a wrong mask"), each on small files
+ * written by h5py (tests/fixtures/make_damaged.py) and damaged here byte by
+ * byte the way the issue describes: every row read is the original mask or
+ * an error naming the file; never garbage, never a silent fill.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
+import { lzfDecompress } from "../../lib/hdf5/filters.ts";
+import { lookup3 } from "../../lib/hdf5/checksum.ts";
+import {
+  type MaskSource,
+  openMaskSource,
+} from "../../lib/reader/_mask_source.ts";
+import { streamRows } from "../../lib/reader/_stream.ts";
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = fileURLToPath(
+  new URL("../fixtures/make_damaged.py", import.meta.url),
+);
+
+async function hasH5py(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(PYTHON, {
+      args: ["-c", "import h5py"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+const available = await hasH5py();
+if (!available && Deno.env.get("CI") === "true") {
+  throw new Error(`${PYTHON} with h5py is required under CI=true`);
+}
+
+let made: Promise<string> | undefined;
+/** The h5py files, written once per test process into a temp folder. */
+function files(): Promise<string> {
+  made ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "damaged-" });
+    const out = await new Deno.Command(PYTHON, {
+      args: [SCRIPT, dir],
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    globalThis.addEventListener("unload", () => {
+      Deno.removeSync(dir, { recursive: true });
+    });
+    return dir;
+  })();
+  return made;
+}
+
+interface Base {
+  bytes: Uint8Array;
+  rows: Uint8Array[];
+}
+
+async function base(name: string): Promise<Base> {
+  const dir = await files();
+  const bytes = await Deno.readFile(join(dir, `${name}.h5`));
+  const raw = await Deno.readFile(join(dir, `${name}.bin`));
+  const n = name.includes("single") ? 5 : name.includes("tiles") ? 40 : 24;
+  const size = raw.length / n;
+  return {
+    bytes,
+    rows: Array.from(
+      { length: n },
+      (_, r) => raw.slice(r * size, (r + 1) * size),
+    ),
+  };
+}
+
+/** Write `bytes` to a temp file, run `use` on its path, remove it. */
+async function withFile(
+  bytes: Uint8Array,
+  use: (path: string) => Promise<void>,
+): Promise<void> {
+  const path = await Deno.makeTempFile({ suffix: ".h5" });
+  try {
+    await Deno.writeFile(path, bytes);
+    await use(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+/** Every row: the original bytes or an Error naming `path`. */
+function readAll(src: MaskSource, path: string, rows: Uint8Array[]) {
+  return rows.map((orig, r) => {
+    try {
+      const got = src.readRow(r);
+      assert.deepEqual(got, orig, `row ${r} differs from the original`);
+      return "ok";
+    } catch (err) {
+      if (err instanceof assert.AssertionError) throw err;
+      assert.ok((err as Error).message.includes(path), (err as Error).message);
+      return "error";
+    }
+  });
+}
+
+function find(bytes: Uint8Array, pattern: number[] | string, from = 0): number {
+  const p = typeof pattern === "string"
+    ? [...pattern].map((c) => c.charCodeAt(0))
+    : pattern;
+  outer: for (let i = from; i + p.length <= bytes.length; i++) {
+    for (let k = 0; k < p.length; k++) {
+      if (bytes[i + k] !== p[k]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
+
+const u64 = (v: number) => {
+  const out: number[] = [];
+  for (let i = 0, x = v; i < 8; i++, x = Math.floor(x / 256)) out.push(x % 256);
+  return out;
+};
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, ignore: !available, fn });
+
+test("unknown filter (ids 32015, 32001, 307): an error naming id and name, never an h5wasm fallback", async () => {
+  const { bytes } = await base("v0_rows_gzip");
+  // Version 1 filter pipeline entry: id 1, name length 8, ..., "deflate\0".
+  const at = find(bytes, "deflate\0") - 8;
+  assert.equal(bytes[at], 1);
+  for (
+    const [id, name] of [[32015, "zstd"], [32001, "blosc"], [
+      307,
+      "bzip2",
+    ]] as const
+  ) {
+    const b = bytes.slice();
+    b[at] = id & 0xff;
+    b[at + 1] = id >> 8;
+    await withFile(b, async (path) => {
+      for (const reader of ["auto", "chunks"] as const) {
+        await assert.rejects(
+          () => openMaskSource(path, "masks", { reader }),
+          (err: Error) => {
+            assert.ok(err.message.includes(path), err.message);
+            assert.match(
+              err.message,
+              new RegExp(`filter ${id} \\(deflate\\) is not supported`),
+            );
+            return true;
+          },
+        );
+      }
+      // The name stored in the file wins; without one, the registered name.
+      b.set(new TextEncoder().encode("\0\0\0\0\0\0\0\0"), at + 8);
+      await Deno.writeFile(path, b);
+      await assert.rejects(
+        () => openMaskSource(path, "masks"),
+        new RegExp(`filter ${id} \\(${name}\\) is not supported`),
+      );
+      // Forced h5wasm: HDF5 cannot apply the filter; the failed read is an
+      // error, not the heap garbage h5wasm's slice() hands back.
+      const h5 = await openMaskSource(path, "masks", { reader: "h5wasm" });
+      try {
+        assert.throws(() => h5.readRow(1), (err: Error) => {
+          assert.ok(err.message.includes(path), err.message);
+          assert.match(err.message, /row 1/);
+          return true;
+        });
+      } finally {
+        h5.close();
+      }
+    });
+  }
+});
+
+test("lzf (h5py's filter 32000) decodes on the fast path, row-wise and auto-chunked", async () => {
+  for (const name of ["v0_rows_lzf", "latest_auto_lzf"]) {
+    const { bytes, rows } = await base(name);
+    await withFile(bytes, async (path) => {
+      const src = await openMaskSource(path, "masks");
+      try {
+        assert.equal(src.reader, "chunks");
+        rows.forEach((orig, r) =>
+          assert.deepEqual(src.readRow(r), orig, `${name} row ${r}`)
+        );
+      } finally {
+        src.close();
+      }
+    });
+  }
+  // The format: literal runs and back references, overlapping ones included.
+  assert.deepEqual(
+    lzfDecompress(new Uint8Array([2, 1, 0, 1, 0x60, 1]), 8),
+    new Uint8Array([1, 0, 1, 0, 1, 0, 1, 0, 1].slice(0, 8)),
+  );
+  assert.throws(
+    () => lzfDecompress(new Uint8Array([0x20, 5]), 4),
+    /back reference points before the start/,
+  );
+  assert.throws(
+    () => lzfDecompress(new Uint8Array([1, 1, 1]), 4),
+    /decodes to 2 bytes, expected 4/,
+  );
+});
+
+test("a file served by the h5wasm fallback with one chunk byte flipped: that row is an error, the others intact", async () => {
+  const { bytes, rows } = await base("latest_dense_gzip");
+  await withFile(bytes, async (path) => {
+    // Find row 1's chunk through the intact file, then damage a copy.
+    const src = await openMaskSource(path, "masks");
+    assert.equal(src.reader, "h5wasm");
+    src.close();
+  });
+  // Row 1's stored chunk: the second zlib stream (0x78 0x5e/0x9c/0x01...) in file order.
+  let at = -1;
+  for (let i = 0, seen = 0; i < bytes.length - 1; i++) {
+    if (bytes[i] === 0x78 && [0x01, 0x5e, 0x9c, 0xda].includes(bytes[i + 1])) {
+      if (seen++ === 1) {
+        at = i;
+        break;
+      }
+    }
+  }
+  assert.ok(at > 0);
+  const b = bytes.slice();
+  b[at + 10] ^= 0x55;
+  await withFile(b, async (path) => {
+    const src = await openMaskSource(path, "masks");
+    try {
+      assert.equal(src.reader, "h5wasm");
+      const outcome = readAll(src, path, rows);
+      assert.equal(
+        outcome.filter((o) => o === "error").length,
+        1,
+        outcome.join(),
+      );
+      assert.equal(outcome.indexOf("error"), 1);
+    } finally {
+      src.close();
+    }
+  });
+});
+
+test("latest format: a flipped bit in the fixed array count or a v2 B-tree record fails its checksum", async () => {
+  {
+    const { bytes } = await base("latest_rows_gzip");
+    const at = find(bytes, "FAHD");
+    const b = bytes.slice();
+    b[at + 8] ^= 0x01; // element count, bit 0
+    await withFile(b, async (path) => {
+      await assert.rejects(
+        () => openMaskSource(path, "masks"),
+        (err: Error) => {
+          assert.ok(err.message.includes(path), err.message);
+          assert.match(
+            err.message,
+            /fixed array header at address \d+ fails its checksum/,
+          );
+          return true;
+        },
+      );
+    });
+  }
+  {
+    const { bytes, rows } = await base("latest_btree2_gzip");
+    const at = find(bytes, "BTLF");
+    const b = bytes.slice();
+    // Record 0: address (8 bytes), size, filter mask, then the coordinates.
+    b[at + 6 + 8] ^= 0x04;
+    await withFile(b, async (path) => {
+      const src = await openMaskSource(path, "masks");
+      try {
+        const outcome = readAll(src, path, rows);
+        assert.ok(outcome.every((o) => o === "error"), outcome.join());
+        assert.throws(
+          () => src.readRow(0),
+          /v2 B-tree leaf node at address \d+ fails its checksum/,
+        );
+      } finally {
+        src.close();
+      }
+    });
+  }
+  // The checksum is Jenkins' lookup3 as HDF5 computes it.
+  assert.equal(lookup3(new Uint8Array()), 0xdeadbeef);
+  assert.equal(
+    lookup3(new TextEncoder().encode("Four score and seven years ago")),
+    0x17770551,
+  );
+});
+
+test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (as HDF5 does); a key out of order is an error", async () => {
+  const { bytes, rows } = await base("v0_tiles_gzip");
+  // The chunk B-tree leaf: "TREE", type 1; keys of 40 bytes (size, mask, 4 offsets).
+  let node = -1;
+  for (let i = find(bytes, "TREE"); i >= 0; i = find(bytes, "TREE", i + 1)) {
+    if (bytes[i + 4] === 1) {
+      node = i;
+      break;
+    }
+  }
+  assert.ok(node > 0, "chunk B-tree node");
+  const keyAt = (k: number) => node + 8 + 16 + k * (40 + 8);
+  // Find a key whose dim-0 offset is 8 (the second band of chunks).
+  let k = 0;
+  while (bytes[keyAt(k) + 8] !== 8) k++;
+  {
+    const b = bytes.slice();
+    b[keyAt(k) + 8] ^= 0x01; // 8 -> 9: inside the same chunk
+    await withFile(b, async (path) => {
+      const src = await openMaskSource(path, "masks");
+      try {
+        assert.ok(readAll(src, path, rows).every((o) => o === "ok"));
+      } finally {
+        src.close();
+      }
+    });
+  }
+  {
+    const b = bytes.slice();
+    b[keyAt(k) + 8 + 3] ^= 0x10; // a high bit: the key jumps past the next one
+    await withFile(b, async (path) => {
+      const src = await openMaskSource(path, "masks");
+      try {
+        const outcome = readAll(src, path, rows);
+        assert.ok(outcome.includes("error"));
+        assert.throws(() => src.readRow(9), /out of order/);
+      } finally {
+        src.close();
+      }
+    });
+  }
+});
+
+test("absurd shapes are refused at once (open or first read): a mask count with its top byte set (4,278,190,104), a width of 268,435,504", async () => {
+  const { bytes } = await base("v0_rows_gzip");
+  // Version 1 dataspace, rank 3, max dims present: (24, 40, 48) twice.
+  const at = find(bytes, [
+    1,
+    3,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...u64(24),
+    ...u64(40),
+    ...u64(48),
+  ]);
+  assert.ok(at > 0);
+  const cases: [string, number, number, RegExp][] = [
+    [
+      "mask count",
+      0,
+      24 + 0xff000000,
+      /spans 4278190104 chunks but the file stores 24|exceed its maximum/,
+    ],
+    ["width", 2, 48 + 2 ** 28, /budget|exceed its maximum/],
+  ];
+  for (const [label, dim, value, pattern] of cases) {
+    for (const both of [false, true]) {
+      const b = bytes.slice();
+      b.set(u64(value), at + 8 + 8 * dim);
+      if (both) b.set(u64(value), at + 8 + 24 + 8 * dim);
+      await withFile(b, async (path) => {
+        const t0 = performance.now();
+        const before = Deno.memoryUsage().rss;
+        // Refused at open, or at the first read (the chunk index is listed then).
+        const firstRead = async () => {
+          const src = await openMaskSource(path, "masks");
+          try {
+            src.readRow(0);
+          } finally {
+            src.close();
+          }
+        };
+        await assert.rejects(
+          firstRead,
+          (err: Error) => {
+            assert.ok(err.message.includes(path), err.message);
+            assert.match(err.message, pattern, `${label}: ${err.message}`);
+            return true;
+          },
+        );
+        const ms = performance.now() - t0;
+        assert.ok(ms < 3000, `${label}: ${ms} ms`);
+        assert.ok(
+          Deno.memoryUsage().rss - before < 200 * 1024 ** 2,
+          `${label}: memory`,
+        );
+      });
+    }
+  }
+});
+
+test("masks are binary: a stored 2 is an error naming the row, in row(), masks() and stats()", async () => {
+  const { bytes, rows } = await base("v0_not_binary");
+  await withFile(bytes, async (path) => {
+    const src = await openMaskSource(path, "masks");
+    try {
+      assert.deepEqual(src.readRow(2), rows[2]);
+      assert.throws(() => src.readRow(3), (err: Error) => {
+        assert.ok(err.message.includes(path), err.message);
+        assert.match(err.message, /mask row 3 holds the value 2/);
+        return true;
+      });
+      // The streaming path decodes in Workers and on the calling thread.
+      const all = [...rows.keys()];
+      for (const kind of ["decode", "stats"] as const) {
+        for (const workers of [0, 2]) {
+          await assert.rejects(async () => {
+            for await (
+              const _ of streamRows(src, path, all, kind, { workers })
+            ) {
+              // drain
+            }
+          }, /mask row 3\b.*value 2|value 2.*/);
+        }
+      }
+    } finally {
+      src.close();
+    }
+  });
+});
+
+test("a latest-format single-chunk file of 5 masks reads intact (the SIGSEGV report), also through h5wasm", async () => {
+  const { bytes, rows } = await base("latest_single_gzip");
+  await withFile(bytes, async (path) => {
+    for (const reader of ["auto", "h5wasm"] as const) {
+      const src = await openMaskSource(path, "masks", { reader });
+      try {
+        assert.ok(readAll(src, path, rows).every((o) => o === "ok"));
+      } finally {
+        src.close();
+      }
+    }
+    const opened = ChunkedDataset.open(path, "masks");
+    assert.ok("reader" in opened);
+    using ds = opened.reader;
+    assert.equal(ds.chunkIndex, "single");
+  });
+});
