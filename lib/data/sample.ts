@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkPathArg, checkWriteSampleArgs } from "./_args.ts";
 import { join } from "node:path";
 import { createCanvas } from "../deps.ts";
 import { csvField } from "./csv.ts";
@@ -440,6 +441,7 @@ export async function writeSample(
   dataDir: string,
   options: WriteSampleOptions = {},
 ): Promise<SampleSummary> {
+  checkWriteSampleArgs(dataDir, options);
   const size = options.size ?? 1000;
   const { masks, names } = plan(options.images ?? 40, size, options.seed ?? 1);
   const dir = join(dataDir, STIMULI_DIR);
@@ -589,6 +591,7 @@ export function sampleDir(): string {
  * @returns The data directory to pass as `dataDir`.
  */
 export async function ensureSample(dir: string = sampleDir()): Promise<string> {
+  checkPathArg("ensureSample", "dir", dir);
   const done = join(dir, "COMPLETE");
   try {
     await Deno.stat(done);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkSegArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
@@ -115,6 +116,7 @@ export async function meanMask(
   noun: string,
   options: MeanMaskOptions = {},
 ): Promise<MeanMask> {
+  checkSegArgs("meanMask", seg, noun, options);
   const {
     localizedOnly = true,
     minScore = 0,
@@ -232,6 +234,7 @@ export async function nounHeatmap(
   noun: string,
   options: NounHeatmapOptions = {},
 ): Promise<PlotFigure> {
+  checkSegArgs("nounHeatmap", seg, noun, options);
   const {
     localizedOnly = true,
     minScore = 0,
@@ -248,7 +251,9 @@ export async function nounHeatmap(
     );
   }
   const k = Math.max(1, Math.ceil(W / innerTarget));
-  const mean = await meanMask(seg, noun, { ...options, cellSize: k });
+  // meanMask checks its options: pass on only its own.
+  const { width: _w, scheme: _s, document: _d, ...meanOptions } = options;
+  const mean = await meanMask(seg, noun, { ...meanOptions, cellSize: k });
   const { count: n, width: gw, height: gh, max } = mean;
   const plotW = Math.round(innerTarget);
   const plotH = Math.max(1, Math.round(innerTarget * H / W));

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkSegArgs } from "./_args.ts";
 import { createCanvas, GlobalFonts, loadImage } from "../deps.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
@@ -191,6 +192,7 @@ export async function show(
   imageName: string,
   options: ShowOptions = {},
 ): Promise<PlotFigure> {
+  checkSegArgs("show", seg, imageName, options);
   const {
     nouns: onlyNouns,
     minScore = 0,

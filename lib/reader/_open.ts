@@ -1,5 +1,6 @@
 // Opening a data directory's segmentation files, shared by the reader and
 // the notebook layer's Segmentations (which adds figures to the reader).
+import { checkOpenArgs } from "./_args.ts";
 import { existsSync } from "node:fs";
 import type { pl } from "../deps.ts";
 import { getDataDir } from "../data/config.ts";
@@ -47,6 +48,7 @@ export async function openWith<T>(
   Reader: new (opened: OpenedFiles) => T,
   options: SegmentationsOpenOptions,
 ): Promise<T> {
+  checkOpenArgs("Segmentations.open", options);
   const dataDir = options.dataDir ?? getDataDir();
   if (dataDir === undefined) {
     throw new Error(

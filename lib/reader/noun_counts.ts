@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkFrameArg, checkImagesWithArgs } from "./_args.ts";
 import { pl } from "../deps.ts";
 import { column, requireColumns } from "./_frame.ts";
 
@@ -27,6 +28,7 @@ import { column, requireColumns } from "./_frame.ts";
  * ```
  */
 export function nounCounts(frame: pl.DataFrame): pl.DataFrame {
+  checkFrameArg("nounCounts", frame);
   requireColumns(frame, ["noun", "image_name"], "nounCounts");
   return frame
     .groupBy("noun")
@@ -107,6 +109,7 @@ export function imagesWith(
   query: ImagesWithQuery,
   options: ImagesWithOptions = {},
 ): string[] {
+  checkImagesWithArgs("imagesWith", frame, query, options);
   const localizedOnly = options.localizedOnly ?? true;
   const anyOf = nounList(query?.anyOf, "anyOf");
   const allOf = nounList(query?.allOf, "allOf");

@@ -4,6 +4,15 @@
  * @module
  */
 
+import {
+  checkFrameArg,
+  checkGetArgs,
+  checkImageArg,
+  checkImagesWithArgs,
+  checkNounsArgs,
+  checkRowArg,
+  checkStreamArgs,
+} from "./_args.ts";
 import { pl } from "../deps.ts";
 import type { MaskSource } from "./_mask_source.ts";
 import {
@@ -177,6 +186,7 @@ export class SegmentationsReader implements Disposable {
    * @throws {RangeError} When `maskRow` is not an integer in `[0, length)`.
    */
   row(maskRow: number): Mask {
+    checkRowArg(maskRow);
     this.#checkOpen();
     if (!Number.isInteger(maskRow) || maskRow < 0 || maskRow >= this.length) {
       throw new RangeError(
@@ -195,6 +205,7 @@ export class SegmentationsReader implements Disposable {
    * stimulus set has any) or no such noun and instance; lists the image's nouns.
    */
   get(imageName: string, noun: string, instance = 0): Mask {
+    checkGetArgs(imageName, noun, instance);
     this.#checkOpen();
     const index = this.#index;
     const rows = index.rowsOf(imageName);
@@ -238,6 +249,7 @@ export class SegmentationsReader implements Disposable {
    * columns when the image has no masks.
    */
   forImage(imageName: string): pl.DataFrame {
+    checkImageArg("seg.forImage", imageName);
     const rows = this.#index.rowsOf(imageName);
     if (rows.length === 0) return this.metadata.clear();
     const first = rows[0];
@@ -252,6 +264,7 @@ export class SegmentationsReader implements Disposable {
    * for an image without masks.
    */
   nouns(imageName: string, options: NounsOptions = {}): string[] {
+    checkNounsArgs(imageName, options);
     const localizedOnly = options.localizedOnly ?? true;
     const index = this.#index;
     const seen = new Set<string>();
@@ -264,6 +277,7 @@ export class SegmentationsReader implements Disposable {
 
   /** Whether the image has any masks. */
   hasImage(imageName: string): boolean {
+    checkImageArg("seg.hasImage", imageName);
     return this.#index.rowsOf(imageName).length > 0;
   }
 
@@ -297,6 +311,7 @@ export class SegmentationsReader implements Disposable {
     selection?: MaskSelection,
     options: MasksOptions = {},
   ): AsyncGenerator<Mask> {
+    checkStreamArgs("seg.masks", selection, options);
     this.#checkOpen();
     const rows = this.#selectRows(selection);
     const index = this.#index;
@@ -336,6 +351,7 @@ export class SegmentationsReader implements Disposable {
     selection?: MaskSelection,
     options: StatsOptions = {},
   ): Promise<pl.DataFrame> {
+    checkStreamArgs("seg.stats", selection, options);
     this.#checkOpen();
     const rows = this.#selectRows(selection);
     const useCache = options.cache ?? true;
@@ -490,6 +506,7 @@ export class SegmentationsReader implements Disposable {
    * frame filtered from `metadata`), else of all of `metadata`.
    */
   nounCounts(frame: pl.DataFrame = this.metadata): pl.DataFrame {
+    checkFrameArg("seg.nounCounts", frame);
     return nounCounts(frame);
   }
 
@@ -502,6 +519,7 @@ export class SegmentationsReader implements Disposable {
     query: ImagesWithQuery,
     options: ImagesWithOptions = {},
   ): string[] {
+    checkImagesWithArgs("seg.imagesWith", undefined, query, options);
     return imagesWith(options.frame ?? this.metadata, query, options);
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkString } from "../base/args.ts";
 import { existsSync } from "node:fs";
 import { splitCsvLine } from "../data/csv.ts";
 import { type H5BytesDataset, openH5BytesDataset } from "../hdf5/h5wasm.ts";
@@ -25,6 +26,7 @@ export class StimulusArchive implements Disposable {
 
   /** Points at `<dataDir>/stimuli/task-images_stimuli.h5` and its CSV. */
   constructor(dataDir: string) {
+    checkString("new StimulusArchive", "dataDir", dataDir);
     const paths = segmentationPaths(dataDir);
     this.h5Path = paths.stimuliH5;
     this.csvPath = paths.stimuliCsv;
@@ -45,6 +47,7 @@ export class StimulusArchive implements Disposable {
    * does not hold that image.
    */
   async jpeg(imageName: string): Promise<Uint8Array | null> {
+    checkString("images.jpeg", "imageName", imageName);
     if (this.#closed) {
       throw new Error(`The stimulus archive ${this.h5Path} is closed.`);
     }
