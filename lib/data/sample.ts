@@ -435,6 +435,7 @@ function round(v: number, digits: number): number {
  * const dir = await Deno.makeTempDir();
  * const summary = await writeSample(dir, { images: 3, size: 64, stimuli: false });
  * console.log(summary.images); // 3
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeSample(

@@ -46,6 +46,7 @@ export const METADATA_DTYPES: Record<
  *   "0,a.jpg,7,0,0.9,1,2,3,4,1,a/7_0.png\n");
  * const df = readMetadata(path);
  * console.log(df.getColumn("noun").dtype.toString()); // String
+ * await Deno.remove(path);
  * ```
  */
 export function readMetadata(path: string): pl.DataFrame {

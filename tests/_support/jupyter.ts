@@ -4,6 +4,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCanvas, loadImage } from "../../lib/deps.ts";
+import { tempDirAtExit } from "./helpers.ts";
 
 /** The repository root. */
 export const ROOT: string = join(
@@ -16,22 +17,9 @@ export const NOTEBOOKS: string = join(ROOT, "notebooks");
 /** Whether this is a CI run, where no tool may be missing. */
 export const IN_CI: boolean = Deno.env.get("CI") === "true";
 
-const cleanup: string[] = [];
-globalThis.addEventListener("unload", () => {
-  for (const dir of cleanup) {
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
 /** A temp dir removed when the test process ends (kept with KEEP_TEST_FILES=1). */
-export async function tempDir(prefix: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix });
-  if (Deno.env.get("KEEP_TEST_FILES") !== "1") cleanup.push(dir);
-  return dir;
+export function tempDir(prefix: string): Promise<string> {
+  return tempDirAtExit(prefix);
 }
 
 /** The result of running a command. */

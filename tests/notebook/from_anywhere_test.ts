@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import { ensureSample } from "../../lib/data/sample.ts";
-import { H5PY_FIXTURE } from "../_support/helpers.ts";
+import { H5PY_FIXTURE, tempDirAtExit } from "../_support/helpers.ts";
 import {
   checkTools,
   codeCells,
@@ -30,7 +30,7 @@ const MOD = join(ROOT, "mod.ts");
 /** A fresh folder outside the checkout, with no Deno config in it or above it. */
 async function userFolder(): Promise<string> {
   const dir = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: "seg-user-" }),
+    await tempDirAtExit("seg-user-"),
   );
   assert.ok(!dir.startsWith(ROOT), `${dir} is inside the checkout`);
   for (let d = dir;; d = dirname(d)) {

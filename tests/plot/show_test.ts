@@ -1,5 +1,6 @@
 // show(): the overlay of an image's masks, with and without the stimulus
 // archive, its filters, its raster, and what it does for uncovered images.
+import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { nounColors } from "../../lib/plot/_colors.ts";
 import {
@@ -28,7 +29,7 @@ let withoutStimuli: Promise<string> | undefined;
 /** Small samples (64 x 64 px masks), written once per test process. */
 function sampleDir(stimuli: boolean): Promise<string> {
   const make = async () => {
-    const dir = await Deno.makeTempDir({ prefix: "seg-show-" });
+    const dir = await tempDirAtExit("seg-show-");
     await writeSample(dir, { images: 6, size: 64, stimuli });
     return dir;
   };
