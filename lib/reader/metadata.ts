@@ -7,6 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import { pl } from "../deps.ts";
+import { checkString } from "../base/args.ts";
 import { splitCsvLine } from "../data/csv.ts";
 import { METADATA_COLUMNS } from "../data/paths.ts";
 
@@ -50,6 +51,7 @@ export const METADATA_DTYPES: Record<
  * ```
  */
 export function readMetadata(path: string): pl.DataFrame {
+  checkString("readMetadata", "path", path);
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);

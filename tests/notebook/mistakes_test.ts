@@ -13,6 +13,8 @@ import {
   nounHeatmap,
   plotNounFrequency,
   plotScores,
+  readMetadata,
+  segmentationPaths,
   Segmentations,
   show,
   StimulusArchive,
@@ -407,6 +409,18 @@ const MISTAKES: [string, () => unknown, ErrorConstructor, RegExp][] = [
     () => loadStimuli(any({ dir: dataDir })),
     TypeError,
     /^loadStimuli: unknown option "dir" in options; \(accepted: dataDir, reader\)\.$/,
+  ],
+  [
+    "readMetadata()",
+    () => readMetadata(any(undefined)),
+    TypeError,
+    /^readMetadata: path must be a string; got undefined\.$/,
+  ],
+  [
+    "segmentationPaths({ dataDir })",
+    () => segmentationPaths(any({ dataDir })),
+    TypeError,
+    /^segmentationPaths: dataDir must be a string; got an object with keys \{dataDir\}\.$/,
   ],
   [
     "new StimulusArchive()",
