@@ -66,7 +66,8 @@ const results = [];
 for (const dataDir of [await ensureSample(), Deno.args[0]]) {
   using seg = await Segmentations.open({ dataDir });
   let streamed = 0, area = 0;
-  for await (const mask of seg.masks(seg.metadata.filter(pl.col("mask_row").lt(6)))) {
+  // 30 masks and 2 workers: enough for the Web Worker path (24 and up).
+  for await (const mask of seg.masks(seg.metadata.filter(pl.col("mask_row").lt(30)), { workers: 2 })) {
     streamed++;
     area += mask.area;
   }
@@ -115,12 +116,12 @@ Deno.test({
         for (const r of [sample, h5py]) {
           // Checked against this process's own read of the same files.
           using seg = await Segmentations.open({ dataDir: r.dataDir });
-          // The CSV's mask rows below 6, each read by its own HDF5 row.
+          // The CSV's mask rows below 30, each read by its own HDF5 row.
           const listed = new Set(
             seg.metadata.getColumn("mask_row").toArray().map(Number),
           );
           let area = 0, n = 0;
-          for (let row = 0; row < 6; row++) {
+          for (let row = 0; row < 30; row++) {
             if (!listed.has(row)) continue;
             area += seg.row(row).area;
             n++;
@@ -137,6 +138,11 @@ Deno.test({
           assert.equal(r.figure, true, "seg.show drew the overlay");
         }
         assert.equal(sample.reader, "chunks");
+        assert.equal(
+          sample.streamed,
+          30,
+          "the sample's 30 masks went through the workers",
+        );
         assert.ok(
           sample.dataDir.startsWith(join(dir, "cache")),
           sample.dataDir,
@@ -195,7 +201,7 @@ Deno.test({
           JSON.stringify(pathToFileURL(MOD).href)
         });\nconsole.log("same module by URL:", byUrl.Segmentations === Segmentations);`,
         `seg.metadata.head(3)`,
-        `let streamed = 0;\nfor await (const mask of seg.masks(seg.metadata.head(5))) streamed += mask.area > 0 ? 1 : 1;\nconsole.log("streamed", streamed);`,
+        `let streamed = 0;\nfor await (const mask of seg.masks(seg.metadata.head(30), { workers: 2 })) streamed += mask.width === seg.width ? 1 : 0;\nconsole.log("streamed", streamed);`,
         `const slow = await Segmentations.open({ reader: "h5wasm" });\nconsole.log("fallback", slow.reader, slow.row(0).area === seg.row(0).area);`,
         `await seg.show(seg.images()[0])`,
       ];
@@ -232,7 +238,7 @@ Deno.test({
         joined(o.text)
       ).join("");
       assert.match(text, /same module by URL: true/);
-      assert.match(text, /streamed 5/);
+      assert.match(text, /streamed 30/);
       assert.match(text, /fallback h5wasm true/);
       const html = outputs.map((o) => joined(o.data?.["text/html"])).join("\n");
       assert.match(html, /<small>shape: \(3, 11\)<\/small>/);
