@@ -29,3 +29,17 @@ export type H5wasmModule = typeof import("npm:h5wasm@0.10.3/node");
 export function importH5wasm(): Promise<H5wasmModule> {
   return import("npm:h5wasm@0.10.3/node");
 }
+
+/**
+ * nodejs-polars' DataFrame module, whose `_DataFrame` wraps every frame it
+ * makes: the notebook layer hooks it, inside the Jupyter kernel only, so
+ * frames display first and never vanish (lib/notebook/frame_display.ts).
+ */
+export async function importPolarsFrameModule(): Promise<
+  { _DataFrame: (raw: unknown) => object }
+> {
+  const mod = await import("npm:nodejs-polars@0.25.2/bin/dataframe.js");
+  return ((mod as { default?: unknown }).default ?? mod) as {
+    _DataFrame: (raw: unknown) => object;
+  };
+}

@@ -108,29 +108,40 @@ export function didYouMean(
  * ```
  */
 export function describeValue(value: unknown): string {
-  if (value === null) return "null";
   if (value === undefined) return "undefined";
-  if (typeof value === "string") {
-    return `the string ${JSON.stringify(clip(value))}`;
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return `the string ${JSON.stringify(clip(value))}`;
+    case "number":
+    case "bigint":
+    case "boolean":
+      return `the ${typeof value} ${String(value)}`;
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return `a function${value.name ? ` (${value.name})` : ""}`;
   }
-  if (typeof value === "number" || typeof value === "bigint") {
-    return `the number ${value}`;
-  }
-  if (typeof value === "boolean") return `${value}`;
   if (Array.isArray(value)) {
     return `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
   }
-  if (typeof value === "function") return "a function";
   const frame = value as { height?: unknown; columns?: unknown };
   if (typeof frame.height === "number" && Array.isArray(frame.columns)) {
     return `a DataFrame (${frame.height} rows x ${frame.columns.length} columns)`;
   }
-  const series = value as { length?: unknown; dtype?: unknown; name?: unknown };
+  const series = value as { length?: unknown; dtype?: unknown };
   if (typeof series.length === "number" && series.dtype !== undefined) {
     return `a Series of ${series.length} values`;
   }
-  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-  return ctor && ctor !== "Object" ? `a ${ctor}` : "an object";
+  if (value instanceof AbortSignal) return "an AbortSignal";
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (value as object).constructor?.name;
+    return name ? `a ${name}` : "an object";
+  }
+  const keys = Object.keys(value as object);
+  const shown = keys.slice(0, 4).join(", ") + (keys.length > 4 ? ", ..." : "");
+  return keys.length ? `an object with keys {${shown}}` : "an empty object";
 }
 
 /**

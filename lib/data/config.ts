@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkPathArg } from "./_args.ts";
 import { dirname, join, resolve } from "node:path";
 
 /** Environment variable that names the data directory; it wins over the config file. */
@@ -64,6 +65,7 @@ export function getDataDir(): string | undefined {
  * @returns The config file's path.
  */
 export function datasetInitialize(path: string): string {
+  checkPathArg("datasetInitialize", "path", path);
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { checkDownloadArgs } from "./_args.ts";
 import { join } from "node:path";
 import { DATA_DIR_ENV, getDataDir } from "./config.ts";
 import { SEGMENTATIONS_CSV, SEGMENTATIONS_H5, STIMULI_DIR } from "./paths.ts";
@@ -182,6 +183,7 @@ export interface SegmentationFiles {
 export async function downloadSegmentations(
   options: DownloadOptions = {},
 ): Promise<SegmentationFiles> {
+  checkDownloadArgs(options);
   const dataDir = options.dataDir ?? getDataDir();
   if (dataDir === undefined || dataDir === "") {
     throw new Error(

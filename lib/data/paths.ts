@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { checkPathArg } from "./_args.ts";
 
 /** Folder inside the data directory that holds the stimulus files. */
 export const STIMULI_DIR = "stimuli";
@@ -38,6 +39,7 @@ export interface SegmentationPaths {
 
 /** Where the files of `dataDir` live. */
 export function segmentationPaths(dataDir: string): SegmentationPaths {
+  checkPathArg("segmentationPaths", "dataDir", dataDir);
   const stimuliDir = join(dataDir, STIMULI_DIR);
   return {
     stimuliDir,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkPathArg, checkWriteSampleArgs } from "./_args.ts";
 import { join } from "node:path";
 import { csvField } from "./csv.ts";
 import { h5wasmReady } from "../hdf5/h5wasm.ts";
@@ -87,6 +88,7 @@ export async function writeSample(
   dataDir: string,
   options: WriteSampleOptions = {},
 ): Promise<SampleSummary> {
+  checkWriteSampleArgs(dataDir, options);
   const size = options.size ?? 1000;
   const rand = rng(options.seed ?? 1);
   const { masks, names, stimuli } = plan(options.images ?? 40, size, rand);
@@ -175,6 +177,7 @@ export function sampleDir(): string {
  * @returns The data directory to pass as `dataDir`.
  */
 export async function ensureSample(dir: string = sampleDir()): Promise<string> {
+  checkPathArg("ensureSample", "dir", dir);
   const done = join(dir, "COMPLETE");
   try {
     await Deno.stat(done);

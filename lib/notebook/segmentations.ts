@@ -4,6 +4,8 @@
  * @module
  */
 
+import { checkOpenArgs } from "../reader/_args.ts";
+import { checkSegArgs } from "../plot/_args.ts";
 import type { PlotFigure } from "../plot/figure.ts";
 import { show, type ShowOptions } from "../plot/show.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
@@ -46,8 +48,12 @@ export class Segmentations extends SegmentationsReader {
    *
    * @throws {RangeError} When the image has no masks.
    */
-  show(imageName: string, options?: ShowOptions): Promise<PlotFigure> {
-    return show(this, imageName, options);
+  async show(
+    imageName: string,
+    options?: ShowOptions,
+  ): Promise<PlotFigure> {
+    checkSegArgs("seg.show", this, imageName, options);
+    return await show(this, imageName, options);
   }
 }
 
@@ -79,6 +85,7 @@ export interface Stimuli extends Disposable {
 export async function loadStimuli(
   options: SegmentationsOpenOptions = {},
 ): Promise<Stimuli> {
+  checkOpenArgs("loadStimuli", options);
   const segmentations = await Segmentations.open(options);
   const images = new StimulusArchive(segmentations.dataDir);
   const close = () => {

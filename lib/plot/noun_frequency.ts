@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkFramePlotArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
 import type { pl } from "../deps.ts";
 import {
@@ -79,6 +80,7 @@ export function plotNounFrequency(
   frame: pl.DataFrame,
   options: PlotNounFrequencyOptions = {},
 ): PlotFigure {
+  checkFramePlotArgs("plotNounFrequency", frame, options);
   const { top = 30, by = "masks", width = 640, color = "#4269d0" } = options;
   if (!Number.isInteger(top) || top < 1) {
     throw new RangeError(

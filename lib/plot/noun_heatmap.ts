@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkSegArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
@@ -116,6 +117,7 @@ export function meanMask(
   noun: string,
   options: MeanMaskOptions = {},
 ): Promise<MeanMask> {
+  checkSegArgs("meanMask", seg, noun, options);
   return meanMaskFor(seg, noun, options, "meanMask");
 }
 
@@ -246,6 +248,7 @@ export async function nounHeatmap(
   noun: string,
   options: NounHeatmapOptions = {},
 ): Promise<PlotFigure> {
+  checkSegArgs("nounHeatmap", seg, noun, options);
   const {
     localizedOnly = true,
     minScore = 0,

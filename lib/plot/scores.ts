@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkFramePlotArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
 import type { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
@@ -75,6 +76,7 @@ export function plotScores(
   frame: pl.DataFrame,
   options: PlotScoresOptions = {},
 ): PlotFigure {
+  checkFramePlotArgs("plotScores", frame, options);
   const { byLocalized = false, bins = 20, width = 640 } = options;
   if (!Number.isInteger(bins) || bins < 1) {
     throw new RangeError(

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkSegArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
@@ -166,6 +167,7 @@ export async function show(
   imageName: string,
   options: ShowOptions = {},
 ): Promise<PlotFigure> {
+  checkSegArgs("show", seg, imageName, options);
   requireName(imageName, "show", "imageName", "Pass one image name.");
   const {
     nouns: onlyNouns,

@@ -120,3 +120,9 @@ export function selectedRows(
   }
   return out;
 }
+
+/** Only the options `masks()` takes, out of a table's options (which it would refuse as unknown). */
+export function streamOptions(options: StreamOptions): StreamOptions {
+  const { workers, onProgress, signal } = options;
+  return { workers, onProgress, signal };
+}

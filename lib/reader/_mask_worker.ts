@@ -1,6 +1,5 @@
 // Web Worker: inflates stored chunks (one mask each) and either returns the
 // mask bytes or only its statistics (so 1 MB masks need not travel back).
-/// <reference lib="deno.worker" />
 import { decodeChunk } from "../hdf5/filters.ts";
 import type { FilterInfo } from "../hdf5/format.ts";
 import { maskStats } from "./_mask_stats.ts";
@@ -25,7 +24,13 @@ export interface WorkerResult {
   error?: string;
 }
 
-self.onmessage = (event: MessageEvent<WorkerTask>) => {
+// The worker scope, typed here: JSR bans the `deno.worker` lib directive.
+const scope = self as unknown as {
+  onmessage: (event: MessageEvent<WorkerTask>) => void;
+  postMessage(message: WorkerResult, transfer?: Transferable[]): void;
+};
+
+scope.onmessage = (event: MessageEvent<WorkerTask>) => {
   const t = event.data;
   try {
     let data = checkBinaryMask(decodeChunk(
@@ -39,17 +44,17 @@ self.onmessage = (event: MessageEvent<WorkerTask>) => {
       if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
         data = data.slice();
       }
-      self.postMessage({ id: t.id, data } satisfies WorkerResult, [
+      scope.postMessage({ id: t.id, data } satisfies WorkerResult, [
         data.buffer as ArrayBuffer,
       ]);
     } else {
       const stats = maskStats(data, t.width, t.height);
-      self.postMessage({ id: t.id, stats } satisfies WorkerResult, [
+      scope.postMessage({ id: t.id, stats } satisfies WorkerResult, [
         stats.buffer as ArrayBuffer,
       ]);
     }
   } catch (err) {
-    self.postMessage(
+    scope.postMessage(
       {
         id: t.id,
         error: err instanceof Error ? err.message : String(err),

@@ -1,5 +1,6 @@
 // Opening a data directory's segmentation files, shared by the reader and
 // the notebook layer's Segmentations (which adds figures to the reader).
+import { checkOpenArgs } from "./_args.ts";
 import type { pl } from "../deps.ts";
 import { getDataDir } from "../data/config.ts";
 import {
@@ -46,6 +47,7 @@ export async function openWith<T>(
   Reader: new (opened: OpenedFiles) => T,
   options: SegmentationsOpenOptions,
 ): Promise<T> {
+  checkOpenArgs("Segmentations.open", options);
   const dataDir = options.dataDir ?? getDataDir();
   if (dataDir === undefined) {
     throw new Error(

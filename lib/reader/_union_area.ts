@@ -5,6 +5,7 @@
 // mask is its area; a larger set ORs its masks into one buffer, freed when
 // the set's last mask has arrived (files are written image by image, so few
 // buffers are open at a time).
+import { streamOptions } from "./_analysis_source.ts";
 import type { StreamOptions } from "./_stream.ts";
 import type { AnalysisSource } from "./_analysis_source.ts";
 import { type Intervals, MaskRuns, unionLength } from "./_mask_runs.ts";
@@ -82,7 +83,7 @@ export async function unionAreas(
   });
   if (route.size === 0) return pixels;
   const rows = [...route.keys()].sort((a, b) => a - b);
-  for await (const mask of source.masks(rows, options)) {
+  for await (const mask of source.masks(rows, streamOptions(options))) {
     let area = -1;
     const targets = route.get(mask.maskRow)!;
     for (const s of targets) {

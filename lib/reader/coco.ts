@@ -11,6 +11,7 @@ import {
   type AnalysisSource,
   selectedRows,
   type Selection,
+  streamOptions,
 } from "./_analysis_source.ts";
 import { maskStats, STAT } from "./_mask_stats.ts";
 import { countsToString, maskRuns } from "./_rle.ts";
@@ -188,7 +189,7 @@ export async function toCoco(
       runs.close();
     }
   } else {
-    for await (const mask of source.masks(wanted, options)) {
+    for await (const mask of source.masks(wanted, streamOptions(options))) {
       const s = maskStats(mask.data, width, height);
       const area = s[STAT.AREA];
       encode(

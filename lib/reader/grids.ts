@@ -10,6 +10,7 @@ import {
   type AnalysisSource,
   type Selection,
   selectionRows,
+  streamOptions,
 } from "./_analysis_source.ts";
 import { checkGridSize, poolIntervals, poolMask } from "./_grid.ts";
 import { MaskRuns } from "./_mask_runs.ts";
@@ -98,7 +99,7 @@ export async function maskGrids(
     }
     return { size, maskRows, data };
   }
-  for await (const mask of source.masks(unique, options)) {
+  for await (const mask of source.masks(unique, streamOptions(options))) {
     place(
       mask.maskRow,
       (at) => poolMask(mask.data, mask.width, mask.height, size, data, at),

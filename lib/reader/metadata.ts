@@ -7,6 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import { pl } from "../deps.ts";
+import { checkString } from "../base/args.ts";
 import { parseCsv, splitCsvLine } from "../data/csv.ts";
 import { METADATA_COLUMNS } from "../data/paths.ts";
 
@@ -89,6 +90,7 @@ const REQUIRED_VALUES = new Set([
  * ```
  */
 export function readMetadata(path: string): pl.DataFrame {
+  checkString("readMetadata", "path", path);
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);

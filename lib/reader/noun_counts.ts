@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkFrameArg, checkImagesWithArgs } from "./_args.ts";
 import { pl } from "../deps.ts";
 import { column, requireColumns } from "./_frame.ts";
 import { describeValue } from "../base/suggest.ts";
@@ -28,6 +29,7 @@ import { describeValue } from "../base/suggest.ts";
  * ```
  */
 export function nounCounts(frame: pl.DataFrame): pl.DataFrame {
+  checkFrameArg("nounCounts", frame);
   requireColumns(frame, ["noun", "image_name"], "nounCounts");
   return frame
     .groupBy("noun")
@@ -108,6 +110,7 @@ export function imagesWith(
   query: ImagesWithQuery,
   options: ImagesWithOptions = {},
 ): string[] {
+  checkImagesWithArgs("imagesWith", frame, query, options);
   const localizedOnly = options.localizedOnly ?? true;
   const anyOf = nounList(query?.anyOf, "anyOf");
   const allOf = nounList(query?.allOf, "allOf");

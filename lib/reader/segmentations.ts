@@ -4,6 +4,15 @@
  * @module
  */
 
+import {
+  checkFrameArg,
+  checkGetArgs,
+  checkImageArg,
+  checkImagesWithArgs,
+  checkNounsArgs,
+  checkRowArg,
+  checkStreamArgs,
+} from "./_args.ts";
 import { pl } from "../deps.ts";
 import type { MaskSource } from "./_mask_source.ts";
 import {
@@ -30,12 +39,7 @@ import {
 } from "./noun_counts.ts";
 import { Mask } from "./mask.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
-import {
-  closestNames,
-  describeValue,
-  didYouMean,
-  requireName,
-} from "../base/suggest.ts";
+import { closestNames, didYouMean } from "../base/suggest.ts";
 import { displayHook } from "../display/jupyter.ts";
 import { summaryBundle } from "./_summary.ts";
 // Analysis tables (issue 12): each in its own module, delegated to below.
@@ -74,10 +78,6 @@ export interface NounsOptions {
    */
   localizedOnly?: boolean;
 }
-
-const PICK_IMAGE =
-  'Pass one image name, e.g. frame.getColumn("image_name").get(0), or seg.images()[0].';
-const PICK_NOUN = "Pass one noun, e.g. seg.nouns(image)[0].";
 
 /**
  * Thrown by {@link SegmentationsReader.get} when the asked-for mask does not exist;
@@ -205,12 +205,8 @@ export class SegmentationsReader implements Disposable {
    * `[-length, length)`.
    */
   row(maskRow: number): Mask {
+    checkRowArg(maskRow);
     this.#checkOpen();
-    if (typeof maskRow !== "number") {
-      throw new TypeError(
-        `seg.row: maskRow must be a number; got ${describeValue(maskRow)}.`,
-      );
-    }
     const n = this.length;
     if (!Number.isInteger(maskRow) || maskRow < -n || maskRow >= n) {
       throw new RangeError(
@@ -234,9 +230,8 @@ export class SegmentationsReader implements Disposable {
    * DataFrame): pick one value from it.
    */
   get(imageName: string, noun: string, instance = 0): Mask {
+    checkGetArgs(imageName, noun, instance);
     this.#checkOpen();
-    requireName(imageName, "seg.get", "imageName", PICK_IMAGE);
-    requireName(noun, "seg.get", "noun", PICK_NOUN);
     const index = this.#index;
     const rows = index.rowsOf(imageName);
     if (rows.length === 0) {
@@ -291,7 +286,7 @@ export class SegmentationsReader implements Disposable {
    * columns when the image has no masks.
    */
   forImage(imageName: string): pl.DataFrame {
-    requireName(imageName, "seg.forImage", "imageName", PICK_IMAGE);
+    checkImageArg("seg.forImage", imageName);
     const rows = this.#index.rowsOf(imageName);
     if (rows.length === 0) return this.metadata.clear();
     const first = rows[0];
@@ -306,7 +301,7 @@ export class SegmentationsReader implements Disposable {
    * for an image without masks.
    */
   nouns(imageName: string, options: NounsOptions = {}): string[] {
-    requireName(imageName, "seg.nouns", "imageName", PICK_IMAGE);
+    checkNounsArgs(imageName, options);
     const localizedOnly = options.localizedOnly ?? true;
     const index = this.#index;
     const seen = new Set<string>();
@@ -319,7 +314,7 @@ export class SegmentationsReader implements Disposable {
 
   /** Whether the image has any masks. */
   hasImage(imageName: string): boolean {
-    requireName(imageName, "seg.hasImage", "imageName", PICK_IMAGE);
+    checkImageArg("seg.hasImage", imageName);
     return this.#index.rowsOf(imageName).length > 0;
   }
 
@@ -353,6 +348,7 @@ export class SegmentationsReader implements Disposable {
     selection?: MaskSelection,
     options: MasksOptions = {},
   ): AsyncGenerator<Mask> {
+    checkStreamArgs("seg.masks", selection, options);
     this.#checkOpen();
     const rows = this.#selectRows(selection);
     const index = this.#index;
@@ -392,6 +388,7 @@ export class SegmentationsReader implements Disposable {
     selection?: MaskSelection,
     options: StatsOptions = {},
   ): Promise<pl.DataFrame> {
+    checkStreamArgs("seg.stats", selection, options);
     this.#checkOpen();
     const rows = this.#selectRows(selection);
     const useCache = options.cache ?? true;
@@ -581,6 +578,7 @@ export class SegmentationsReader implements Disposable {
    * frame filtered from `metadata`), else of all of `metadata`.
    */
   nounCounts(frame: pl.DataFrame = this.metadata): pl.DataFrame {
+    checkFrameArg("seg.nounCounts", frame);
     return nounCounts(frame);
   }
 
@@ -593,6 +591,7 @@ export class SegmentationsReader implements Disposable {
     query: ImagesWithQuery,
     options: ImagesWithOptions = {},
   ): string[] {
+    checkImagesWithArgs("seg.imagesWith", undefined, query, options);
     return imagesWith(options.frame ?? this.metadata, query, options);
   }
 

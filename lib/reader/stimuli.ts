@@ -11,13 +11,14 @@
  */
 
 import { Buffer } from "node:buffer";
+import { checkString } from "../base/args.ts";
 import { existsSync } from "node:fs";
 import { pl } from "../deps.ts";
 import { splitCsvLine } from "../data/csv.ts";
 import { openH5BytesDataset } from "../hdf5/h5wasm.ts";
 import { ChunkedDataset, readVlenBytes } from "../hdf5/chunks.ts";
 import { IMAGES_DATASET, segmentationPaths } from "../data/paths.ts";
-import { closestNames } from "./_closest.ts";
+import { closestNames, describeValue } from "../base/suggest.ts";
 import {
   decodeStimulus,
   type DecodeStimulusOptions,
@@ -108,6 +109,7 @@ export class StimulusArchive implements Disposable {
         }.`,
       );
     }
+    checkString("new StimulusArchive", "dataDir", dataDir);
     const paths = segmentationPaths(dataDir);
     this.h5Path = paths.stimuliH5;
     this.csvPath = paths.stimuliCsv;
@@ -188,7 +190,7 @@ export class StimulusArchive implements Disposable {
     if (typeof imageName !== "string") {
       throw new TypeError(
         `indexOf: expected an image name (a string), got ${
-          describe(imageName)
+          describeValue(imageName)
         }.`,
       );
     }
@@ -250,6 +252,7 @@ export class StimulusArchive implements Disposable {
    * prefer {@link StimulusArchive.bytes}.
    */
   async jpeg(imageName: string): Promise<Uint8Array | null> {
+    checkString("images.jpeg", "imageName", imageName);
     if (this.#closed) this.#check();
     if (!this.available) return null;
     const row = this.#index().get(imageName);
@@ -411,14 +414,4 @@ export class StimulusArchive implements Disposable {
     this.#rows = rows;
     return rows;
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null || typeof value !== "object") return String(value);
-  const frame = value as { columns?: unknown; height?: unknown };
-  if (Array.isArray(frame.columns) && typeof frame.height === "number") {
-    return `a DataFrame (${frame.height} rows); pass one image_name from it`;
-  }
-  const name = (value as { constructor?: { name?: string } }).constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
 }

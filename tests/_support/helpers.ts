@@ -11,12 +11,50 @@ export const H5PY_FIXTURE = join(
   "h5py",
 );
 
-/** A temp data dir holding a copy of the `stimuli/` files of `source` (all, or those named). */
+const atExit: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const dir of atExit) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
+/**
+ * Removes `dir` when the test file's process ends, whether its tests pass or
+ * fail (kept with KEEP_TEST_FILES=1). For dirs shared by several tests.
+ */
+export function removeAtExit(dir: string): string {
+  if (Deno.env.get("KEEP_TEST_FILES") !== "1") atExit.push(dir);
+  return dir;
+}
+
+/** A temp dir removed when the test file's process ends (see {@link removeAtExit}). */
+export async function tempDirAtExit(prefix = "seg-test-"): Promise<string> {
+  return removeAtExit(await Deno.makeTempDir({ prefix }));
+}
+
+/** A temp dir for one scope: `await using tmp = await scopedTempDir()`; removed when the scope ends, also on failure. */
+export async function scopedTempDir(
+  prefix = "seg-test-",
+): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A temp data dir holding a copy of the `stimuli/` files of `source` (all, or those named); removed at exit. */
 export async function copyOfDataDir(
   source: string,
   names?: string[],
 ): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "seg-copy-" });
+  const dir = await tempDirAtExit("seg-copy-");
   await Deno.mkdir(join(dir, "stimuli"));
   for await (const entry of Deno.readDir(join(source, "stimuli"))) {
     if (names && !names.includes(entry.name)) continue;
@@ -28,16 +66,16 @@ export async function copyOfDataDir(
   return dir;
 }
 
-/** A temp data dir holding a copy of the h5py fixture's stimuli/ files. */
+/** A temp data dir holding a copy of the h5py fixture's stimuli/ files; removed at exit. */
 export function copyOfH5pyFixture(): Promise<string> {
   return copyOfDataDir(H5PY_FIXTURE);
 }
 
 let smallSample: Promise<string> | undefined;
-/** A small synthetic sample (8 images, 96 x 96 px) written once per test process by h5wasm. */
+/** A small synthetic sample (8 images, 96 x 96 px) written once per test process by h5wasm; removed at exit. */
 export function smallSampleDir(): Promise<string> {
   smallSample ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "seg-sample-" });
+    const dir = await tempDirAtExit("seg-sample-");
     await writeSample(dir, { images: 8, size: 96 });
     return dir;
   })();

@@ -4,6 +4,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCanvas, loadImage } from "../../lib/deps.ts";
+import { tempDirAtExit } from "./helpers.ts";
 
 /** The repository root. */
 export const ROOT: string = join(
@@ -16,22 +17,9 @@ export const NOTEBOOKS: string = join(ROOT, "notebooks");
 /** Whether this is a CI run, where no tool may be missing. */
 export const IN_CI: boolean = Deno.env.get("CI") === "true";
 
-const cleanup: string[] = [];
-globalThis.addEventListener("unload", () => {
-  for (const dir of cleanup) {
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
 /** A temp dir removed when the test process ends (kept with KEEP_TEST_FILES=1). */
-export async function tempDir(prefix: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix });
-  if (Deno.env.get("KEEP_TEST_FILES") !== "1") cleanup.push(dir);
-  return dir;
+export function tempDir(prefix: string): Promise<string> {
+  return tempDirAtExit(prefix);
 }
 
 /** The result of running a command. */
@@ -183,59 +171,47 @@ export function errorOutputs(nb: Notebook): string[] {
 }
 
 /**
- * Executes a notebook with `jupyter nbconvert --to notebook --execute` and
- * returns the executed notebook and its path.
+ * Executes a notebook once with `jupyter nbconvert --to notebook --execute`
+ * (cwd: the repository, or `options.cwd`) and returns the executed notebook,
+ * its path, and what `check` finds missing from it.
  *
- * `check` lists what is missing from the executed notebook. Deno 2.9's kernel
- * sometimes publishes a cell's result after its "idle" status (measured here:
- * about 1 result in 20 on an idle machine), and nbclient drops such late messages; so when only
- * expected outputs are missing (no error) the notebook runs again, up to
- * `attempts` times (more of them go missing on a busy machine). Errors are
- * never retried.
+ * Run once, never retried: everything the project shows (tables, masks,
+ * figures) is displayed before the cell ends, so none of it may go missing.
+ * Plain results the Deno kernel returns itself (numbers, strings) can still
+ * arrive after the cell went idle and be dropped (README, "Troubleshooting"):
+ * a check must not count on those.
  */
 export async function executeNotebook(
   notebook: string,
   env: Record<string, string>,
   check: (nb: Notebook) => string[],
-  attempts = 5,
+  options: { cwd?: string } = {},
 ): Promise<{ nb: Notebook; path: string; missing: string[] }> {
   const outDir = await tempDir("seg-nb-");
   const name = notebook.split("/").pop()!.replace(/\.ipynb$/, "");
-  let last: { nb: Notebook; path: string; missing: string[] } | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const output = `${name}.executed-${attempt}`;
-    const result = await run("jupyter", [
-      "nbconvert",
-      "--to",
-      "notebook",
-      "--execute",
-      "--ExecutePreprocessor.timeout=600",
-      "--ExecutePreprocessor.kernel_name=deno",
-      "--output-dir",
-      outDir,
-      "--output",
-      output,
-      notebook,
-    ], { env, cwd: ROOT });
-    const path = join(outDir, `${output}.ipynb`);
-    if (!result || result.code !== 0) {
-      throw new Error(
-        `nbconvert --execute ${notebook} failed (exit ${result?.code}):\n${result?.stderr}`,
-      );
-    }
-    const nb = JSON.parse(await Deno.readTextFile(path)) as Notebook;
-    const errors = errorOutputs(nb);
-    if (errors.length > 0) return { nb, path, missing: [] };
-    const missing = check(nb);
-    last = { nb, path, missing };
-    if (missing.length === 0) return last;
-    console.warn(
-      `${notebook}: attempt ${attempt} lacks ${
-        missing.join("; ")
-      } (the Deno kernel's late results); running it again.`,
+  const output = `${name}.executed`;
+  const result = await run("jupyter", [
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--execute",
+    "--ExecutePreprocessor.timeout=600",
+    "--ExecutePreprocessor.kernel_name=deno",
+    "--output-dir",
+    outDir,
+    "--output",
+    output,
+    notebook,
+  ], { env, cwd: options.cwd ?? ROOT });
+  const path = join(outDir, `${output}.ipynb`);
+  if (!result || result.code !== 0) {
+    throw new Error(
+      `nbconvert --execute ${notebook} failed (exit ${result?.code}):\n${result?.stderr}`,
     );
   }
-  return last!;
+  const nb = JSON.parse(await Deno.readTextFile(path)) as Notebook;
+  const missing = errorOutputs(nb).length > 0 ? [] : check(nb);
+  return { nb, path, missing };
 }
 
 /** Renders an executed notebook to HTML with nbconvert; returns the HTML path. */

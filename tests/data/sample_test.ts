@@ -1,5 +1,6 @@
 // The bundled synthetic sample: deterministic, in the real format, realistic
 // enough for the notebooks, written atomically.
+import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadImage } from "../../lib/deps.ts";
@@ -14,9 +15,9 @@ const CSV = join("stimuli", "task-images_desc-segmentations_metadata.csv");
 
 Deno.test("the same seed writes the same CSV and masks; another seed does not", async () => {
   const [a, b, c] = await Promise.all([
-    Deno.makeTempDir(),
-    Deno.makeTempDir(),
-    Deno.makeTempDir(),
+    tempDirAtExit(),
+    tempDirAtExit(),
+    tempDirAtExit(),
   ]);
   await writeSample(a, { images: 5, size: 64, stimuli: false });
   await writeSample(b, { images: 5, size: 64, stimuli: false });
@@ -136,7 +137,7 @@ Deno.test("the sample's stimulus archive: JPEGs, RGBA PNGs of the OOD set, and s
 });
 
 Deno.test("ensureSample writes once, and rewrites a sample that was never completed", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDirAtExit();
   const dir = join(root, "sample");
   await Deno.mkdir(join(dir, "stimuli"), { recursive: true });
   await Deno.writeTextFile(join(dir, CSV), "half-written");

@@ -369,7 +369,8 @@ Deno.test({
         if (htmlOutputs(nb).filter((h) => h.includes("<table")).length < 5) {
           lacks.push("the five tables");
         }
-        if (!outputsOf(nb).some((o) => o.data?.["image/png"])) {
+        // A mask shows as HTML: its title over the PNG.
+        if (!htmlOutputs(nb).some((h) => h.includes("data:image/png"))) {
           lacks.push("the decoded mask's PNG");
         }
         return lacks;

@@ -1,6 +1,7 @@
 // The chart helpers: SVG snapshots (numbers rounded), escaping of data
 // strings, nounCounts / imagesWith against counts made here from the CSV,
 // the heatmap's exact mean, and progress reporting.
+import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { csvField, splitCsvLine } from "../../lib/data/csv.ts";
@@ -26,7 +27,7 @@ let sample: Promise<string> | undefined;
 /** The deterministic small sample: 6 images, 64 x 64 masks, no stimuli. */
 function sampleDir(): Promise<string> {
   sample ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "seg-plots-" });
+    const dir = await tempDirAtExit("seg-plots-");
     await writeSample(dir, { images: 6, size: 64, stimuli: false });
     return dir;
   })();
@@ -170,11 +171,11 @@ Deno.test("plotNounFrequency: snapshot of the top nouns by masks, and by images 
   // Something else than a frame: one line naming the call.
   assert.throws(
     () => plotNounFrequency(seg as never),
-    /^TypeError: plotNounFrequency: expected a DataFrame \(seg\.metadata or a frame filtered from it\); got a Segmentations\.$/,
+    /^TypeError: plotNounFrequency: frame must be a Polars DataFrame \(e\.g\. seg\.metadata or a filter of it\); got a Segmentations\.$/,
   );
   assert.throws(
     () => plotScores(seg.images() as never),
-    /^TypeError: plotScores: expected a DataFrame .*; got an array of \d+ items\.$/,
+    /^TypeError: plotScores: frame must be a Polars DataFrame .*; got an array of \d+ items\.$/,
   );
   // An empty frame draws an empty chart rather than failing.
   const none = plotNounFrequency(seg.metadata.filter(pl.col("score").gt(2)));
@@ -425,7 +426,7 @@ Deno.test("imagesWith: anyOf / allOf / noneOf, as found from the CSV", async () 
 async function hostileSample(): Promise<
   { dataDir: string; image: string; nouns: [string, string] }
 > {
-  const dataDir = await Deno.makeTempDir({ prefix: "seg-escape-" });
+  const dataDir = await tempDirAtExit("seg-escape-");
   await writeSample(dataDir, { images: 3, size: 64, stimuli: true });
   const script = "<script>alert(1)</script>";
   const quoted = 'a&b "q"';

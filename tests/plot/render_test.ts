@@ -1,6 +1,7 @@
 // The quickstart notebook, executed by Jupyter, rendered to HTML by nbconvert
 // and screenshotted by headless Chromium: the overlay's noun colours must be
 // on screen, as must the stimulus image under the masks.
+import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { NOUN_PALETTE, nounColors, rgbOf } from "../../lib/plot/_colors.ts";
@@ -83,7 +84,7 @@ Deno.test({
 
     const html = await notebookToHtml(path);
     // Kept after the run, for a person to look at.
-    const shots = await Deno.makeTempDir({ prefix: "seg-screenshot-" });
+    const shots = await tempDirAtExit("seg-screenshot-");
     const png = await screenshot(html, join(shots, "quickstart.png"), {
       width: 1200,
       height: 4000,

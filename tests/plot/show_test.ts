@@ -1,5 +1,6 @@
 // show(): the overlay of an image's masks, with and without the stimulus
 // archive, its filters, its raster, and what it does for uncovered images.
+import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { nounColors } from "../../lib/plot/_colors.ts";
 import {
@@ -28,7 +29,7 @@ let withoutStimuli: Promise<string> | undefined;
 /** Small samples (64 x 64 px masks), written once per test process. */
 function sampleDir(stimuli: boolean): Promise<string> {
   const make = async () => {
-    const dir = await Deno.makeTempDir({ prefix: "seg-show-" });
+    const dir = await tempDirAtExit("seg-show-");
     await writeSample(dir, { images: 6, size: 64, stimuli });
     return dir;
   };
@@ -304,7 +305,7 @@ Deno.test("show: an image without masks is a RangeError; filters that keep nothi
   );
   await assert.rejects(
     () => seg.show(seg.forImage(near) as never),
-    /^TypeError: show: imageName must be a string; got a DataFrame \(\d+ rows x 11 columns\)\. Pass one image name\.$/,
+    /^TypeError: seg\.show: imageName must be a string; got a DataFrame \(\d+ rows x 11 columns\)\.$/,
   );
 
   const image = seg.images()[0];

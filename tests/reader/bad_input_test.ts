@@ -10,6 +10,7 @@ import { Segmentations } from "../../mod.ts";
 import {
   copyOfH5pyFixture,
   H5PY_FIXTURE,
+  tempDirAtExit,
   withEnv,
 } from "../_support/helpers.ts";
 
@@ -31,7 +32,7 @@ async function rejects(
 }
 
 Deno.test("no data dir anywhere: the error says how to set one up and how to use the sample", async () => {
-  const xdg = await Deno.makeTempDir();
+  const xdg = await tempDirAtExit();
   await withEnv(
     { LAION_FMRI_DATA_DIR: undefined, XDG_CONFIG_HOME: xdg },
     async () => {
@@ -46,7 +47,7 @@ Deno.test("no data dir anywhere: the error says how to set one up and how to use
 });
 
 Deno.test("data dir from env first, then from the Python package's config file", async () => {
-  const xdg = await Deno.makeTempDir();
+  const xdg = await tempDirAtExit();
   await Deno.mkdir(join(xdg, "laion_fmri"));
   await Deno.writeTextFile(
     join(xdg, "laion_fmri", "config.json"),
@@ -73,7 +74,7 @@ Deno.test("data dir from env first, then from the Python package's config file",
 });
 
 Deno.test("missing files: the error names the stimuli/ path and the download command", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDirAtExit();
   await rejects(dir, (err) => {
     assert.ok(err instanceof Deno.errors.NotFound);
     assert.ok(err.message.includes(join(dir, "stimuli")), err.message);

@@ -437,7 +437,7 @@ Deno.test("a DataFrame where a name is expected: one line naming the call, not t
   }
   assert.throws(
     () => seg.row(frame as never),
-    /^TypeError: seg\.row: maskRow must be a number; got a DataFrame \(\d+ rows x 11 columns\)\.$/,
+    /^TypeError: seg\.row: maskRow must be an integer; got a DataFrame \(\d+ rows x 11 columns\)\.$/,
   );
   assert.throws(
     () =>
