@@ -1,58 +1,35 @@
-// Web Worker: inflates stored chunks (one mask each) and either returns the
-// mask bytes or only its statistics (so 1 MB masks need not travel back).
+// Web Worker of the reader's decode pool (lib/reader/_pool.ts): inflates
+// stored chunks (one mask each) and returns the mask bytes or only their
+// statistics (so 1 MB masks need not travel back for stats()).
 /// <reference lib="deno.worker" />
-import { decodeChunk } from "../hdf5/filters.ts";
-import type { FilterInfo } from "../hdf5/format.ts";
-import { maskStats } from "./_mask_stats.ts";
+import { type DecodeTask, runDecodeTask } from "./_decode_task.ts";
+import type { DecodeResult } from "./_decode_task.ts";
+
+/** The first message: where to say "ready" without a round trip. */
+export interface WorkerInit {
+  init: true;
+  /** Shared flags, one per lane; this worker sets its own to 1 once loaded. */
+  ready: Int32Array;
+  lane: number;
+}
 
 /** A task for the worker. */
-export interface WorkerTask {
+export interface WorkerTask extends DecodeTask {
   id: number;
-  kind: "decode" | "stats";
-  stored: Uint8Array;
-  filters: FilterInfo[];
-  filterMask: number;
-  width: number;
-  height: number;
 }
 
-/** The worker's answer. */
-export interface WorkerResult {
+/** The worker's answer to task `id`. */
+export interface WorkerResult extends DecodeResult {
   id: number;
-  data?: Uint8Array;
-  stats?: Float64Array;
-  error?: string;
 }
 
-self.onmessage = (event: MessageEvent<WorkerTask>) => {
-  const t = event.data;
-  try {
-    let data = decodeChunk(
-      t.stored,
-      t.filters,
-      t.filterMask,
-      t.width * t.height,
-    );
-    if (t.kind === "decode") {
-      // Transfer a buffer of exactly this mask (inflate may hand back a view).
-      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
-        data = data.slice();
-      }
-      self.postMessage({ id: t.id, data } satisfies WorkerResult, [
-        data.buffer as ArrayBuffer,
-      ]);
-    } else {
-      const stats = maskStats(data, t.width, t.height);
-      self.postMessage({ id: t.id, stats } satisfies WorkerResult, [
-        stats.buffer as ArrayBuffer,
-      ]);
-    }
-  } catch (err) {
-    self.postMessage(
-      {
-        id: t.id,
-        error: err instanceof Error ? err.message : String(err),
-      } satisfies WorkerResult,
-    );
+self.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
+  const message = event.data;
+  if ("init" in message) {
+    Atomics.store(message.ready, message.lane, 1);
+    return;
   }
+  const result: WorkerResult = { id: message.id, ...runDecodeTask(message) };
+  const transfer = result.data?.buffer ?? result.stats?.buffer;
+  self.postMessage(result, transfer ? [transfer as ArrayBuffer] : []);
 };

@@ -1,0 +1,53 @@
+// One stored chunk (one whole mask) turned into its bytes or its statistics:
+// the same function runs in the pool's Web Workers and on the calling thread,
+// so both lanes answer identically.
+import { decodeChunk } from "../hdf5/filters.ts";
+import type { FilterInfo } from "../hdf5/format.ts";
+import { maskStats } from "./_mask_stats.ts";
+
+/** What one lane is asked to do with one stored chunk. */
+export interface DecodeTask {
+  /** "decode": return the mask bytes; "stats": only its statistics. */
+  kind: "decode" | "stats";
+  /** The chunk's bytes as stored in the file. */
+  stored: Uint8Array;
+  /** The dataset's filter pipeline. */
+  filters: readonly FilterInfo[];
+  /** The chunk's filter mask. */
+  filterMask: number;
+  width: number;
+  height: number;
+}
+
+/** A lane's answer: exactly one of the three fields is set. */
+export interface DecodeResult {
+  /** The mask's `width * height` bytes, owning its whole buffer (transferable). */
+  data?: Uint8Array;
+  /** {@link maskStats} of the mask. */
+  stats?: Float64Array;
+  /** Why the chunk could not be decoded. */
+  error?: string;
+}
+
+/** Runs `task`; never throws (an error is an answer). */
+export function runDecodeTask(task: DecodeTask): DecodeResult {
+  try {
+    let data = decodeChunk(
+      task.stored,
+      task.filters as FilterInfo[],
+      task.filterMask,
+      task.width * task.height,
+    );
+    if (task.kind === "stats") {
+      return { stats: maskStats(data, task.width, task.height) };
+    }
+    // A buffer of exactly this mask, so it can be transferred (inflate may
+    // hand back a view of a larger buffer).
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
+      data = data.slice();
+    }
+    return { data };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
