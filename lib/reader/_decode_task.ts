@@ -1,7 +1,8 @@
 // One stored chunk (one whole mask) turned into its bytes or its statistics:
 // the same function runs in the pool's Web Workers and on the calling thread,
 // so both lanes answer identically.
-import { decodeChunk } from "../hdf5/filters.ts";
+import { decodeChunk, FILTER } from "../hdf5/filters.ts";
+import { canInflateInto, inflateInto } from "./_inflate.ts";
 import type { FilterInfo } from "../hdf5/format.ts";
 import { maskStats } from "./_mask_stats.ts";
 
@@ -29,14 +30,45 @@ export interface DecodeResult {
   error?: string;
 }
 
+// A mask's bytes for stats only: one buffer per thread, reused (fresh
+// memory for every mask costs more than inflating it).
+let scratch = new Uint8Array(0);
+
+/**
+ * Whether the chunk is deflate alone or with a shuffle that is a no-op on
+ * 1-byte elements (the real file): then it inflates straight into place.
+ */
+function inflatesInPlace(task: DecodeTask): boolean {
+  if (task.filterMask !== 0) return false;
+  let deflates = 0;
+  for (const f of task.filters) {
+    if (f.id === FILTER.DEFLATE) deflates++;
+    else if (f.id !== FILTER.SHUFFLE || (f.clientData[0] ?? 1) > 1) {
+      return false;
+    }
+  }
+  return deflates === 1 && canInflateInto();
+}
+
 /** Runs `task`; never throws (an error is an answer). */
 export function runDecodeTask(task: DecodeTask): DecodeResult {
+  const size = task.width * task.height;
   try {
+    if (inflatesInPlace(task)) {
+      if (task.kind === "decode") {
+        const data = new Uint8Array(size);
+        inflateInto(task.stored, data);
+        return { data };
+      }
+      if (scratch.length !== size) scratch = new Uint8Array(size);
+      inflateInto(task.stored, scratch);
+      return { stats: maskStats(scratch, task.width, task.height) };
+    }
     let data = decodeChunk(
       task.stored,
       task.filters as FilterInfo[],
       task.filterMask,
-      task.width * task.height,
+      size,
     );
     if (task.kind === "stats") {
       return { stats: maskStats(data, task.width, task.height) };
