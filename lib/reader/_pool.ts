@@ -26,6 +26,8 @@ export const CAN_UNREF_WORKERS = REF !== undefined;
 const IDLE_MS = CAN_UNREF_WORKERS ? 60_000 : 1_000;
 /** Most lanes a pool starts (shared "ready" flags are sized for this). */
 const MAX_WORKERS = 64;
+/** Task ids whose "finished" flags are kept (far more than can be in flight). */
+const DONE_SLOTS = 4096;
 
 /** One worker of the pool. */
 export interface Lane {
@@ -33,6 +35,8 @@ export interface Lane {
   readonly worker: Worker;
   /** Tasks sent and not answered yet. */
   inFlight: number;
+  /** Tasks sent since the worker started. */
+  sent: number;
   /** Whether the worker currently holds the event loop. */
   held: boolean;
   dead: boolean;
@@ -52,6 +56,8 @@ interface Pending {
 export class DecodePool {
   #lanes: Lane[] = [];
   #ready = new Int32Array(new SharedArrayBuffer(4 * MAX_WORKERS));
+  #finished = new Int32Array(new SharedArrayBuffer(4 * MAX_WORKERS));
+  #done = new Int32Array(new SharedArrayBuffer(4 * DONE_SLOTS));
   #pending = new Map<number, Pending>();
   #nextId = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -76,11 +82,13 @@ export class DecodePool {
     while (this.#lanes.length < count) {
       const index = this.#freeIndex();
       Atomics.store(this.#ready, index, 0);
+      Atomics.store(this.#finished, index, 0);
       const worker = new Worker(WORKER_URL, { type: "module" });
       const lane: Lane = {
         index,
         worker,
         inFlight: 0,
+        sent: 0,
         held: true,
         dead: false,
       };
@@ -91,7 +99,13 @@ export class DecodePool {
         this.#fail(lane, new Error(`A mask worker failed: ${e.message}`));
       };
       worker.postMessage(
-        { init: true, ready: this.#ready, lane: index } satisfies WorkerInit,
+        {
+          init: true,
+          ready: this.#ready,
+          finished: this.#finished,
+          done: this.#done,
+          lane: index,
+        } satisfies WorkerInit,
       );
       this.#lanes.push(lane);
     }
@@ -100,40 +114,58 @@ export class DecodePool {
 
   /**
    * A loaded worker among the first `limit` with fewer than `depth` tasks
-   * in flight, the least busy first; `undefined` when none.
+   * not yet finished, the least busy first; `undefined` when none. Read from
+   * shared memory: a worker is fed again as soon as it is done, even while
+   * the calling thread is too busy to receive its answers.
    */
   freeLane(depth: number, limit: number): Lane | undefined {
     let best: Lane | undefined;
+    let bestQueued = depth;
     const n = Math.min(limit, this.#lanes.length);
     for (let i = 0; i < n; i++) {
       const lane = this.#lanes[i];
-      if (lane.inFlight >= depth || lane.dead) continue;
-      if (Atomics.load(this.#ready, lane.index) !== 1) continue;
-      if (!best || lane.inFlight < best.inFlight) best = lane;
+      if (lane.dead || Atomics.load(this.#ready, lane.index) !== 1) continue;
+      const queued = lane.sent - Atomics.load(this.#finished, lane.index);
+      if (queued < bestQueued) {
+        best = lane;
+        bestQueued = queued;
+      }
     }
     return best;
+  }
+
+  /** Whether task `id` is finished (its answer may still be on its way). */
+  finished(id: number): boolean {
+    return Atomics.load(this.#done, id % DONE_SLOTS) === id + 1;
   }
 
   /**
    * Sends `task` to `lane` (its stored bytes are transferred). The promise
    * never goes unhandled: a caller that stopped listening loses nothing.
    */
-  run(lane: Lane, task: DecodeTask): Promise<DecodeResult> {
+  run(
+    lane: Lane,
+    task: DecodeTask,
+  ): { id: number; promise: Promise<DecodeResult> } {
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) % 0x40000000;
     if (this.#closed || lane.dead) {
-      return Promise.reject(new Error("the decode pool has ended"));
+      const promise = Promise.reject(new Error("the decode pool has ended"));
+      promise.catch(() => {});
+      return { id, promise };
     }
-    const id = this.#nextId++;
     const promise = new Promise<DecodeResult>((resolve, reject) => {
       this.#pending.set(id, { lane, resolve, reject });
     });
     promise.catch(() => {});
+    lane.sent++;
     if (lane.inFlight++ === 0) hold(lane, true);
     this.#disarmIdle();
     lane.worker.postMessage(
       { ...task, id } satisfies WorkerTask,
       [task.stored.buffer as ArrayBuffer],
     );
-    return promise;
+    return { id, promise };
   }
 
   /** Ends every worker; pending tasks reject with `reason`. Safe twice. */

@@ -46,9 +46,13 @@ export interface StreamItem {
 // the calling thread is done before workers have loaded. A warm pool helps
 // any selection of two masks or more.
 const MIN_ROWS_TO_START_POOL = 48;
-// Tasks in flight per worker: enough that a worker never waits for the
-// calling thread, few enough to bound memory (1 MB per decoded mask).
+// Tasks queued at a worker: enough that it never waits for the calling
+// thread between two of them.
 const DEPTH = 3;
+// Masks decoded ahead of the one to deliver next, per lane: room for the
+// calling thread to keep decoding while a worker (descheduled on a busy
+// machine) holds the next mask; bounds memory (1 MB per decoded mask).
+const AHEAD_PER_LANE = 8;
 // Consecutive masks the calling thread decodes before it lets timers,
 // progress displays and abort signals run.
 const YIELD_EVERY = 32;
@@ -149,9 +153,11 @@ export class MaskStreamer {
     interface Slot {
       result?: DecodeResult;
       promise?: Promise<DecodeResult>;
+      /** The pool's task id, while a worker has it. */
+      id?: number;
     }
     const slots = new Map<number, Slot>();
-    const window = (workers + 1) * DEPTH;
+    const window = (workers + 1) * AHEAD_PER_LANE;
     let next = 0;
     let k = 0;
     // Hands the next tasks to loaded workers with room.
@@ -164,8 +170,10 @@ export class MaskStreamer {
         const slot: Slot = {};
         if ("result" in made) slot.result = made.result;
         else {
-          slot.promise = pool.run(lane, made.task);
-          slot.promise.then((r) => (slot.result = r), () => {});
+          const sent = pool.run(lane, made.task);
+          slot.id = sent.id;
+          slot.promise = sent.promise;
+          slot.promise.then((r) => (slot.result ??= r), () => {});
         }
         slots.set(next++, slot);
       }
@@ -192,18 +200,26 @@ export class MaskStreamer {
         slot = { result: local(k) };
         next = k + 1;
         sinceYield++;
-      } else if (!slot.result) {
-        // While a worker has it, this thread decodes the next one.
-        if (next < total && next - k < window) {
-          slots.set(next, { result: local(next) });
-          next++;
-        }
-        if (!slot.result) {
-          await (aborted
-            ? Promise.race([slot.promise, aborted])
-            : slot.promise);
-          sinceYield = 0;
-          this.#checkOpen();
+      } else {
+        // A worker has it. Until it is finished (seen in shared memory),
+        // this thread decodes the masks after it; with no room left ahead,
+        // it decodes this one itself rather than wait for a slow worker.
+        while (!slot.result) {
+          if (pool!.finished(slot.id!)) {
+            await (aborted
+              ? Promise.race([slot.promise, aborted])
+              : slot.promise);
+            sinceYield = 0;
+            this.#checkOpen();
+          } else if (next < total && next - k < window) {
+            slots.set(next, { result: local(next) });
+            next++;
+            sinceYield++;
+            assign();
+          } else {
+            slot.result = local(k);
+            sinceYield++;
+          }
         }
       }
       slots.delete(k);
