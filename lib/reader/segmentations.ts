@@ -54,7 +54,7 @@ export interface StatsOptions extends StreamOptions {
    *
    * @default {"user"}
    */
-  cache?: boolean | StatsCachePlace;
+  cache?: boolean | "user" | "data";
 }
 
 /** Options for {@link SegmentationsReader.nouns}. */
