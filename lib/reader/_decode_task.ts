@@ -16,6 +16,13 @@ export interface DecodeTask {
   filters: readonly FilterInfo[];
   /** The chunk's filter mask. */
   filterMask: number;
+  /**
+   * For "decode": where to put the mask when it inflates in place. The
+   * calling thread allocates it and transfers it: memory a worker allocated
+   * and the calling thread frees is not reused, and fresh pages cost more
+   * than inflating into them.
+   */
+  out?: Uint8Array;
   width: number;
   height: number;
 }
@@ -56,7 +63,9 @@ export function runDecodeTask(task: DecodeTask): DecodeResult {
   try {
     if (inflatesInPlace(task)) {
       if (task.kind === "decode") {
-        const data = new Uint8Array(size);
+        const data = task.out?.length === size
+          ? task.out
+          : new Uint8Array(size);
         inflateInto(task.stored, data);
         return { data };
       }

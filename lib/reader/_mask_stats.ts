@@ -35,7 +35,15 @@ export function maskStats(
     for (let y = 0; y < height; y++) {
       let rowArea = 0, rowSx = 0, first = -1, last = -1;
       const base = y * perRow;
+      const groups = perRow & ~3;
       for (let k = 0; k < perRow; k++) {
+        // Background: four empty words (16 pixels) at a time.
+        while (
+          k < groups && (k & 3) === 0 &&
+          (words[base + k] | words[base + k + 1] | words[base + k + 2] |
+              words[base + k + 3]) === 0
+        ) k += 4;
+        if (k >= perRow) break;
         const word = words[base + k];
         if (word === 0) continue;
         const x = k << 2;

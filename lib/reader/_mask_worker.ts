@@ -1,6 +1,7 @@
 // Web Worker of the reader's decode pool (lib/reader/_pool.ts): inflates
-// stored chunks (one mask each) and returns the mask bytes or only their
-// statistics (so 1 MB masks need not travel back for stats()).
+// batches of stored chunks (one mask each) and returns the mask bytes or
+// only their statistics (so 1 MB masks need not travel back for stats()).
+// Batches, because a message costs about as much as inflating a mask.
 /// <reference lib="deno.worker" />
 import { type DecodeTask, runDecodeTask } from "./_decode_task.ts";
 import type { DecodeResult } from "./_decode_task.ts";
@@ -14,21 +15,23 @@ export interface WorkerInit {
   init: true;
   /** One flag per lane; this worker sets its own to 1 once loaded. */
   ready: Int32Array;
-  /** One counter per lane: tasks this worker has finished. */
+  /** One counter per lane: batches this worker has finished. */
   finished: Int32Array;
-  /** Task `id` finished: slot `id % done.length` holds `id + 1`. */
+  /** Batch `id` finished: slot `id % done.length` holds `id + 1`. */
   done: Int32Array;
   lane: number;
 }
 
-/** A task for the worker. */
-export interface WorkerTask extends DecodeTask {
+/** A batch of tasks for the worker. */
+export interface WorkerTask {
   id: number;
+  tasks: DecodeTask[];
 }
 
-/** The worker's answer to task `id`. */
-export interface WorkerResult extends DecodeResult {
+/** The worker's answers to batch `id`, in order. */
+export interface WorkerResult {
   id: number;
+  results: DecodeResult[];
 }
 
 let shared: WorkerInit | undefined;
@@ -40,7 +43,7 @@ self.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
     Atomics.store(message.ready, message.lane, 1);
     return;
   }
-  const result: WorkerResult = { id: message.id, ...runDecodeTask(message) };
+  const results = message.tasks.map(runDecodeTask);
   if (shared) {
     Atomics.add(shared.finished, shared.lane, 1);
     Atomics.store(
@@ -49,6 +52,13 @@ self.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
       message.id + 1,
     );
   }
-  const transfer = result.data?.buffer ?? result.stats?.buffer;
-  self.postMessage(result, transfer ? [transfer as ArrayBuffer] : []);
+  const transfer: ArrayBuffer[] = [];
+  for (const r of results) {
+    const buffer = r.data?.buffer ?? r.stats?.buffer;
+    if (buffer) transfer.push(buffer as ArrayBuffer);
+  }
+  self.postMessage(
+    { id: message.id, results } satisfies WorkerResult,
+    transfer,
+  );
 };

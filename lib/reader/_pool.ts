@@ -44,7 +44,7 @@ export interface Lane {
 
 interface Pending {
   lane: Lane;
-  resolve: (r: DecodeResult) => void;
+  resolve: (r: DecodeResult[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -145,8 +145,8 @@ export class DecodePool {
    */
   run(
     lane: Lane,
-    task: DecodeTask,
-  ): { id: number; promise: Promise<DecodeResult> } {
+    tasks: DecodeTask[],
+  ): { id: number; promise: Promise<DecodeResult[]> } {
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) % 0x40000000;
     if (this.#closed || lane.dead) {
@@ -154,7 +154,7 @@ export class DecodePool {
       promise.catch(() => {});
       return { id, promise };
     }
-    const promise = new Promise<DecodeResult>((resolve, reject) => {
+    const promise = new Promise<DecodeResult[]>((resolve, reject) => {
       this.#pending.set(id, { lane, resolve, reject });
     });
     promise.catch(() => {});
@@ -162,8 +162,12 @@ export class DecodePool {
     if (lane.inFlight++ === 0) hold(lane, true);
     this.#disarmIdle();
     lane.worker.postMessage(
-      { ...task, id } satisfies WorkerTask,
-      [task.stored.buffer as ArrayBuffer],
+      { id, tasks } satisfies WorkerTask,
+      tasks.flatMap((t) =>
+        t.out
+          ? [t.stored.buffer as ArrayBuffer, t.out.buffer as ArrayBuffer]
+          : [t.stored.buffer as ArrayBuffer]
+      ),
     );
     return { id, promise };
   }
@@ -176,7 +180,7 @@ export class DecodePool {
   }
 
   #answer(e: MessageEvent<WorkerResult>): void {
-    const { id, ...result } = e.data;
+    const { id, results } = e.data;
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
@@ -185,7 +189,7 @@ export class DecodePool {
       hold(lane, false);
       this.#armIdle();
     }
-    pending.resolve(result);
+    pending.resolve(results);
   }
 
   #fail(lane: Lane, error: Error): void {

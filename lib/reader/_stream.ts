@@ -3,7 +3,11 @@
 // worker pool (lib/reader/_pool.ts) inflates the rest. Results come back in
 // order with a bounded number in flight.
 import type { MaskSource } from "./_mask_source.ts";
-import { type DecodeResult, runDecodeTask } from "./_decode_task.ts";
+import {
+  type DecodeResult,
+  type DecodeTask,
+  runDecodeTask,
+} from "./_decode_task.ts";
 import { maskStats } from "./_mask_stats.ts";
 import { DecodePool } from "./_pool.ts";
 import type { ChunkLocation } from "../hdf5/chunk_index.ts";
@@ -46,16 +50,19 @@ export interface StreamItem {
 // the calling thread is done before workers have loaded. A warm pool helps
 // any selection of two masks or more.
 const MIN_ROWS_TO_START_POOL = 48;
-// Tasks queued at a worker: enough that it never waits for the calling
+// Masks per message to a worker: a message costs about as much as
+// inflating a mask, so workers get them in batches.
+const BATCH = 8;
+// Batches queued at a worker: enough that it never waits for the calling
 // thread between two of them.
-const DEPTH = 3;
-// Masks decoded ahead of the one to deliver next, per lane: room for the
-// calling thread to keep decoding while a worker (descheduled on a busy
-// machine) holds the next mask; bounds memory (1 MB per decoded mask).
-const AHEAD_PER_LANE = 8;
-// Consecutive masks the calling thread decodes before it lets timers,
-// progress displays and abort signals run.
-const YIELD_EVERY = 32;
+const DEPTH = 2;
+// Masks the calling thread may decode ahead of the next to deliver while a
+// worker (perhaps descheduled on a busy machine) holds that one. With the
+// workers' batches this bounds memory (1 MB per decoded mask).
+const AHEAD = 8;
+// How long the calling thread decodes before it lets timers, progress
+// displays and abort signals run (a timer turn costs up to 4 ms).
+const YIELD_MS = 100;
 
 /** The default number of workers: one lane per core, the caller included. */
 export function defaultWorkers(): number {
@@ -105,7 +112,7 @@ export class MaskStreamer {
     kind: "decode" | "stats",
     options: StreamOptions = {},
   ): AsyncGenerator<StreamItem> {
-    this.#checkOpen();
+    this.checkOpen();
     const total = rows.length;
     const byRow = this.#plan();
     const order = byRow
@@ -152,12 +159,12 @@ export class MaskStreamer {
 
     interface Slot {
       result?: DecodeResult;
-      promise?: Promise<DecodeResult>;
-      /** The pool's task id, while a worker has it. */
+      promise?: Promise<unknown>;
+      /** The pool's batch id, while a worker has it. */
       id?: number;
     }
     const slots = new Map<number, Slot>();
-    const window = (workers + 1) * AHEAD_PER_LANE;
+    const window = workers * BATCH * DEPTH + AHEAD;
     let next = 0;
     let k = 0;
     // Hands the next tasks to loaded workers with room.
@@ -166,16 +173,26 @@ export class MaskStreamer {
       while (next < total && next - k < window) {
         const lane = pool.freeLane(DEPTH, workers);
         if (!lane) return;
-        const made = this.#task(byRow, rows[order[next]], kind);
-        const slot: Slot = {};
-        if ("result" in made) slot.result = made.result;
-        else {
-          const sent = pool.run(lane, made.task);
-          slot.id = sent.id;
-          slot.promise = sent.promise;
-          slot.promise.then((r) => (slot.result ??= r), () => {});
+        const batch: { slot: Slot; task: DecodeTask }[] = [];
+        while (
+          batch.length < BATCH && next < total && next - k < window
+        ) {
+          const made = this.#task(byRow, rows[order[next]], kind);
+          const slot: Slot = {};
+          if ("result" in made) slot.result = made.result;
+          else batch.push({ slot, task: made.task });
+          slots.set(next++, slot);
         }
-        slots.set(next++, slot);
+        if (batch.length === 0) continue;
+        const sent = pool.run(lane, batch.map((b) => b.task));
+        const promise = sent.promise.then((results) => {
+          batch.forEach((b, i) => (b.slot.result ??= results[i]));
+        });
+        promise.catch(() => {});
+        for (const b of batch) {
+          b.slot.id = sent.id;
+          b.slot.promise = promise;
+        }
       }
     };
 
@@ -189,17 +206,16 @@ export class MaskStreamer {
       aborted.catch(() => {});
     }
 
-    let sinceYield = 0;
+    let lastYield = performance.now();
     for (; k < total; k++) {
       signal?.throwIfAborted();
-      this.#checkOpen();
+      this.checkOpen();
       assign();
       let slot = slots.get(k);
       if (!slot) {
         // Nobody has it: this thread decodes it.
         slot = { result: local(k) };
         next = k + 1;
-        sinceYield++;
       } else {
         // A worker has it. Until it is finished (seen in shared memory),
         // this thread decodes the masks after it; with no room left ahead,
@@ -209,16 +225,14 @@ export class MaskStreamer {
             await (aborted
               ? Promise.race([slot.promise, aborted])
               : slot.promise);
-            sinceYield = 0;
-            this.#checkOpen();
+            lastYield = performance.now();
+            this.checkOpen();
           } else if (next < total && next - k < window) {
             slots.set(next, { result: local(next) });
             next++;
-            sinceYield++;
             assign();
           } else {
             slot.result = local(k);
-            sinceYield++;
           }
         }
       }
@@ -234,9 +248,9 @@ export class MaskStreamer {
       }
       yield { index, maskRow: rows[index], data: res.data, stats: res.stats };
       report(k + 1);
-      if (sinceYield >= YIELD_EVERY) {
-        sinceYield = 0;
+      if (performance.now() - lastYield >= YIELD_MS) {
         await new Promise((r) => setTimeout(r, 0));
+        lastYield = performance.now();
       }
     }
   }
@@ -247,7 +261,7 @@ export class MaskStreamer {
     row: number,
     kind: "decode" | "stats",
   ):
-    | { task: Parameters<typeof runDecodeTask>[0] }
+    | { task: DecodeTask }
     | { result: DecodeResult } {
     const [, height, width] = this.#source.shape;
     const reader = this.#source.chunked!;
@@ -283,6 +297,7 @@ export class MaskStreamer {
         filterMask: chunk.filterMask,
         width,
         height,
+        out: kind === "decode" ? new Uint8Array(width * height) : undefined,
       },
     };
   }
@@ -305,7 +320,8 @@ export class MaskStreamer {
     return (this.#byRow = byRow);
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw this.#closed;
+  /** Throws the close reason (a new error each time) once closed. */
+  checkOpen(): void {
+    if (this.#closed) throw new Error(this.#closed.message);
   }
 }

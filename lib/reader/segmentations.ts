@@ -313,6 +313,8 @@ export class SegmentationsReader implements Disposable {
     const rows = this.#selectRows(selection);
     const index = this.#index;
     for await (const item of this.#streamer.stream(rows, "decode", options)) {
+      // A next() still pending when close() was called rejects.
+      this.#streamer.checkOpen();
       const csvRow = index.csvRowOfMask(item.maskRow);
       yield new Mask(
         this.width,

@@ -89,8 +89,10 @@ Deno.test("close() rejects a pending next() with a clear 'reader closed' error",
   await collect(seg.masks(undefined, { workers: 1 }));
   await workerLoaded(seg);
   const it = seg.masks(undefined, { workers: 1 });
+  await it.next();
   const pending = it.next();
-  // The worker cannot answer before this turn of the event loop ends.
+  // Whether the mask is with the worker or decoded here, next() has not
+  // settled yet: close() now must make it reject.
   seg.close();
   await assert.rejects(() => pending, /Reader closed: .*\.h5 was closed/);
   // A stream resumed after close() throws the same.
