@@ -114,6 +114,22 @@ export class MaskStreamer {
   ): AsyncGenerator<StreamItem> {
     this.checkOpen();
     const total = rows.length;
+    const { signal } = options;
+    const workers = Math.max(
+      0,
+      Math.floor(options.workers ?? defaultWorkers()),
+    );
+    const [, height, width] = this.#source.shape;
+
+    // Workers load while this thread builds the plan and starts decoding.
+    let pool: DecodePool | undefined;
+    if (this.#oneMaskPerChunk() && workers > 0 && total > 1) {
+      const warm = (this.#pool?.size ?? 0) > 0;
+      if (warm || total >= MIN_ROWS_TO_START_POOL) {
+        pool = this.#pool ??= new DecodePool();
+        pool.grow(workers);
+      }
+    }
     const byRow = this.#plan();
     const order = byRow
       ? [...rows.keys()].sort((a, b) =>
@@ -127,21 +143,6 @@ export class MaskStreamer {
         options.onProgress({ done, total });
       }
     };
-    const { signal } = options;
-    const workers = Math.max(
-      0,
-      Math.floor(options.workers ?? defaultWorkers()),
-    );
-    const [, height, width] = this.#source.shape;
-
-    let pool: DecodePool | undefined;
-    if (byRow && workers > 0 && total > 1) {
-      const warm = (this.#pool?.size ?? 0) > 0;
-      if (warm || total >= MIN_ROWS_TO_START_POOL) {
-        pool = this.#pool ??= new DecodePool();
-        pool.grow(workers);
-      }
-    }
 
     // Decoded on this thread: through the stream's own plan, or row by row
     // (other layouts, h5wasm).
@@ -309,15 +310,20 @@ export class MaskStreamer {
   #plan(): (ChunkLocation | undefined)[] | null {
     if (this.#byRow !== undefined) return this.#byRow;
     const reader = this.#source.chunked;
-    const [n, height, width] = this.#source.shape;
-    const c = reader?.chunkShape;
-    if (
-      !reader || reader.layout !== "chunked" || !c || c[0] !== 1 ||
-      c[1] !== height || c[2] !== width
-    ) return (this.#byRow = null);
+    if (!reader || !this.#oneMaskPerChunk()) return (this.#byRow = null);
+    const n = this.#source.shape[0];
     const byRow = new Array<ChunkLocation | undefined>(n);
     for (const chunk of reader.chunks()) byRow[chunk.offset[0]] = chunk;
     return (this.#byRow = byRow);
+  }
+
+  /** Whether the fast reader serves the file and every chunk is one whole mask. */
+  #oneMaskPerChunk(): boolean {
+    const reader = this.#source.chunked;
+    const [, height, width] = this.#source.shape;
+    const c = reader?.chunkShape;
+    return !!reader && reader.layout === "chunked" && !!c && c[0] === 1 &&
+      c[1] === height && c[2] === width;
   }
 
   /** Throws the close reason (a new error each time) once closed. */
