@@ -5,9 +5,14 @@
 // Without DATA_DIR it builds (once) bench/data/full: 24,011 masks over 1,492
 // images in the real format, written by h5py.
 import { dirname, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { Segmentations } from "../mod.ts";
+import { ChunkedDataset } from "../lib/hdf5/chunks.ts";
+import { decodeChunk, FILTER, unshuffle } from "../lib/hdf5/filters.ts";
+import type { FilterInfo } from "../lib/hdf5/format.ts";
+import { maskStats } from "../lib/reader/_mask_stats.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = "/usr/bin/python3";
@@ -106,28 +111,78 @@ let t = performance.now();
 for (let r = 0; r < scan; r++) seg.row(r);
 ours.scan_per_mask_sequential = (performance.now() - t) / scan;
 
-// Streaming the same rows as the Python scan, for the ratio.
-t = performance.now();
-for await (
-  const _ of seg.masks(Array.from({ length: scan }, (_, i) => i))
-) { /* drain */ }
-ours.scan_per_mask = (performance.now() - t) / scan;
-
-// The whole file, with peak RSS sampled while it runs.
+// Peak RSS, sampled from here on (the streams below are what can grow it).
 let peakRss = Deno.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
-}, 50);
-t = performance.now();
-let streamed = 0;
-for await (const _ of seg.masks()) streamed++;
-const scanSeconds = (performance.now() - t) / 1000;
-clearInterval(sampler);
+}, 25);
 
+// CPU time of the whole process (all threads), per mask: the machine is
+// shared, so wall time depends on the load; CPU time much less.
+const cpu: Record<string, number> = {};
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Milliseconds to drain `seg.masks(rows)`; its CPU per mask goes to `cpu[key]`. */
+async function drain(
+  reader: Segmentations,
+  rows?: number[],
+  key?: string,
+): Promise<number> {
+  const t = performance.now();
+  const c = cpuMs();
+  let n = 0;
+  for await (const _ of reader.masks(rows)) n++;
+  if (n !== (rows?.length ?? reader.length)) throw new Error("short stream");
+  if (key) cpu[key] = (cpuMs() - c) / n;
+  return performance.now() - t;
+}
+
+// First and second masks() over 1,500 rows: the first on a fresh reader
+// pays for starting its worker pool, the second reuses it.
+const STREAM = Math.min(1500, maskCount);
+const streamRows = Array.from({ length: STREAM }, (_, i) => i);
+const fresh = await Segmentations.open({ dataDir });
+const firstMs = await drain(fresh, streamRows, "first_1500_per_mask");
+const secondMs = await drain(fresh, streamRows, "second_1500_per_mask");
+const lanes = fresh.activeWorkers + 1;
+fresh.close();
+ours.first_1500_per_mask = firstMs / STREAM;
+ours.second_1500_per_mask = secondMs / STREAM;
+
+// masks() over 100 rows against 100 row() calls, on the same rows,
+// alternated three times (median), on the warm reader.
+const hundred = Array.from(
+  { length: Math.min(100, maskCount) },
+  (_, i) => Math.floor((i + 0.5) * maskCount / 100),
+);
+await drain(seg, streamRows.slice(0, 200)); // warm the pool
+const m100: number[] = [], r100: number[] = [];
+for (let i = 0; i < 3; i++) {
+  r100.push(time(() => hundred.forEach((r) => seg.row(r))));
+  m100.push(await drain(seg, hundred));
+}
+ours.masks_100_per_mask = median(m100) / hundred.length;
+ours.row_100_per_mask = median(r100) / hundred.length;
+
+// The whole file, then whole-file stats() without a cache.
+const wholeMs = await drain(seg, undefined, "whole_per_mask");
+ours.whole_per_mask = wholeMs / maskCount;
 t = performance.now();
+const statsCpu = cpuMs();
 await seg.stats(undefined, { cache: false });
 const statsSeconds = (performance.now() - t) / 1000;
+cpu.stats_per_mask = (cpuMs() - statsCpu) / maskCount;
 ours.stats_per_mask = (statsSeconds * 1000) / maskCount;
+clearInterval(sampler);
+
+// Where the time of one mask goes on one thread (300 masks): positional
+// read of the stored chunk, inflate, unshuffle, statistics.
+const breakdown = profileOneThread(dataDir, Math.min(300, maskCount));
+await transferCost(seg.width * seg.height); // warm-up
+const transfer = await transferCost(seg.width * seg.height);
 
 const rowsOut = [
   ["open + index (median of 5)", "open", "open"],
@@ -135,43 +190,188 @@ const rowsOut = [
   ["forImage(image) p50", "forImage", "forImage"],
   ["get p50", "get_p50", "get_p50"],
   ["get p95", "get_p95", "get_p95"],
+  ["row() per mask, sequential", "scan_per_mask_sequential", "scan_per_mask"],
   [
-    "scan, sequential row() per mask",
-    "scan_per_mask_sequential",
+    `first masks() over ${STREAM}, per mask`,
+    "first_1500_per_mask",
     "scan_per_mask",
   ],
-  ["scan, streaming masks() per mask", "scan_per_mask", "scan_per_mask"],
-  ["stats per mask (whole file)", "stats_per_mask", "stats_per_mask"],
+  [
+    `second masks() over ${STREAM}, per mask`,
+    "second_1500_per_mask",
+    "scan_per_mask",
+  ],
+  ["masks() over 100 rows, per mask", "masks_100_per_mask", "scan_per_mask"],
+  ["100 row() calls, per mask", "row_100_per_mask", "scan_per_mask"],
+  ["whole-file masks(), per mask", "whole_per_mask", "scan_per_mask"],
+  ["whole-file stats() no cache, per mask", "stats_per_mask", "stats_per_mask"],
 ] as const;
+const load = Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
 console.log(
-  `\n${maskCount} masks; reader: ${seg.reader}; first open (cold) ${
-    firstOpen.toFixed(1)
-  } ms\n`,
+  `\n${maskCount} masks; reader: ${seg.reader}; lanes: ${lanes} (${
+    lanes - 1
+  } worker(s) + the calling thread) on ${navigator.hardwareConcurrency} cores; ` +
+    `first open (cold) ${firstOpen.toFixed(1)} ms; load average ${load}\n`,
 );
 console.log(
-  "what".padEnd(36),
-  "ours ms".padStart(10),
-  "python ms".padStart(10),
-  "ratio".padStart(8),
+  "what".padEnd(40),
+  "ours ms".padStart(9),
+  "h5py ms".padStart(9),
+  "time ratio".padStart(11),
+  "x h5py".padStart(8),
 );
 for (const [label, mine, theirs] of rowsOut) {
   if (ours[mine] === undefined) continue;
   const ratio = ours[mine] / py[theirs];
   console.log(
-    label.padEnd(36),
-    ours[mine].toFixed(3).padStart(10),
-    py[theirs].toFixed(3).padStart(10),
-    ratio.toFixed(2).padStart(8),
+    label.padEnd(40),
+    ours[mine].toFixed(3).padStart(9),
+    py[theirs].toFixed(3).padStart(9),
+    ratio.toFixed(2).padStart(11),
+    (1 / ratio).toFixed(1).padStart(8),
   );
 }
 console.log(
-  `\nwhole file (${streamed} masks): masks() ${
-    scanSeconds.toFixed(1)
-  } s (peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB), ` +
-    `stats() ${
-      statsSeconds.toFixed(1)
-    } s; Python: scan and stats of the first ${scan} masks, per mask`,
+  "\nCPU ms per mask (all threads; less load-sensitive than wall time):",
 );
+for (
+  const [label, key, pyKey] of [
+    [
+      `first masks() over ${STREAM}`,
+      "first_1500_per_mask",
+      "scan_cpu_per_mask",
+    ],
+    [
+      `second masks() over ${STREAM}`,
+      "second_1500_per_mask",
+      "scan_cpu_per_mask",
+    ],
+    ["whole-file masks()", "whole_per_mask", "scan_cpu_per_mask"],
+    ["whole-file stats()", "stats_per_mask", "stats_cpu_per_mask"],
+  ] as const
+) {
+  console.log(
+    `  ${label.padEnd(38)} ours ${cpu[key].toFixed(3)}  h5py ${
+      py[pyKey].toFixed(3)
+    }  h5py/ours ${(py[pyKey] / cpu[key]).toFixed(1)}`,
+  );
+}
+const rssMiB = peakRss / 2 ** 20;
+console.log(
+  `\npeak RSS: ours ${
+    rssMiB.toFixed(0)
+  } MiB (whole-file masks() and stats()), ` +
+    `h5py ${py.peak_rss_mib.toFixed(0)} MiB (ratio ${
+      (rssMiB / py.peak_rss_mib).toFixed(2)
+    }); whole file: masks() ${(wholeMs / 1000).toFixed(1)} s, stats() ${
+      statsSeconds.toFixed(1)
+    } s. h5py: scan and stats of the first ${scan} masks, per mask.`,
+);
+const speed = (key: string, pyKey = "scan_per_mask") => py[pyKey] / ours[key];
+const goals: [string, boolean, string][] = [
+  [
+    `first masks() over ${STREAM} >= 5x h5py's scan`,
+    speed("first_1500_per_mask") >= 5,
+    `${speed("first_1500_per_mask").toFixed(1)}x`,
+  ],
+  [
+    "masks() over 100 rows no slower than 100 row() calls",
+    ours.masks_100_per_mask <= ours.row_100_per_mask,
+    `${(ours.masks_100_per_mask / ours.row_100_per_mask).toFixed(2)} of row()`,
+  ],
+  [
+    "whole-file scan >= 8x h5py",
+    speed("whole_per_mask") >= 8,
+    `${speed("whole_per_mask").toFixed(1)}x`,
+  ],
+  [
+    "whole-file stats() under 8 s",
+    statsSeconds < 8,
+    `${statsSeconds.toFixed(1)} s`,
+  ],
+  ["peak RSS under 1 GB", peakRss < 1e9, `${rssMiB.toFixed(0)} MiB`],
+];
+console.log("\ngoals (issue 11):");
+for (const [what, met, value] of goals) {
+  console.log(`  ${met ? "met    " : "NOT met"} ${what}: ${value}`);
+}
+console.log(
+  `\none thread, per mask (${breakdown.n} masks, ${
+    breakdown.storedKiB.toFixed(1)
+  } KiB stored each): read ${breakdown.read.toFixed(3)} ms, inflate ${
+    breakdown.inflate.toFixed(3)
+  } ms, unshuffle ${breakdown.unshuffle.toFixed(3)} ms, stats ${
+    breakdown.stats.toFixed(3)
+  } ms; a mask handed back by a worker costs the calling thread ${
+    transfer.toFixed(3)
+  } ms (message + transfer)`,
+);
+
+/** Per-mask costs on one thread, the pool left out. */
+function profileOneThread(dir: string, n: number) {
+  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
+  const opened = ChunkedDataset.open(h5, "masks");
+  if (!("reader" in opened)) throw new Error(opened.unsupported);
+  const reader = opened.reader;
+  const [, height, width] = reader.shape;
+  const chunks = reader.chunks().slice(0, n);
+  const filters = reader.filters as FilterInfo[];
+  const deflateOnly = filters.filter((f) => f.id === FILTER.DEFLATE);
+  using file = Deno.openSync(h5, { read: true });
+  let read = 0, inflate = 0, unshuffleMs = 0, stats = 0, stored = 0;
+  for (const c of chunks) {
+    let t = performance.now();
+    const bytes = new Uint8Array(c.size);
+    file.seekSync(c.address, Deno.SeekMode.Start);
+    file.readSync(bytes);
+    read += performance.now() - t;
+    stored += c.size;
+    t = performance.now();
+    const inflated = decodeChunk(bytes, deflateOnly, 0, width * height);
+    inflate += performance.now() - t;
+    t = performance.now();
+    const shuffle = filters.find((f) => f.id === FILTER.SHUFFLE);
+    const data = shuffle
+      ? unshuffle(inflated, shuffle.clientData[0] ?? 1)
+      : inflated;
+    unshuffleMs += performance.now() - t;
+    t = performance.now();
+    maskStats(data, width, height);
+    stats += performance.now() - t;
+  }
+  reader.close();
+  return {
+    n: chunks.length,
+    storedKiB: stored / chunks.length / 1024,
+    read: read / chunks.length,
+    inflate: inflate / chunks.length,
+    unshuffle: unshuffleMs / chunks.length,
+    stats: stats / chunks.length,
+  };
+}
+
+/** Time per mask to send and receive it by message (transfer, not copy). */
+async function transferCost(bytes: number): Promise<number> {
+  // In-process with a MessageChannel: the same structured clone and transfer
+  // as a Worker's postMessage. Buffers are made first, so allocation is not
+  // counted.
+  const { port1, port2 } = new MessageChannel();
+  const n = 200;
+  const buffers = Array.from({ length: n }, () => new Uint8Array(bytes));
+  let got = 0;
+  const done = new Promise<void>((resolve) => {
+    port2.onmessage = () => {
+      if (++got === n) resolve();
+    };
+  });
+  const t = performance.now();
+  buffers.forEach((data, id) => port1.postMessage({ id, data }, [data.buffer]));
+  await done;
+  const elapsed = performance.now() - t;
+  port1.close();
+  port2.close();
+  return elapsed / n;
+}
 
 // ---- coverage table (issue 12): ours against numpy/h5py on the same images ----
 // Python reads masks with h5py one at a time (the reference above does too),

@@ -3,10 +3,12 @@ with pandas + h5py, timed on the same file and the same queries.
 
 Usage: /usr/bin/python3 bench/reference.py DATA_DIR QUERIES_JSON
 QUERIES_JSON: {"images": [...], "gets": [[image, noun, instance], ...], "scan": N, "stats": N}
-Prints one JSON object of timings in milliseconds.
+Prints one JSON object of timings in milliseconds (wall, and CPU for the
+scans), and peak RSS in MiB.
 """
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -78,14 +80,16 @@ def main():
     nouns = per_call(seg.nouns, [(i,) for i in q["images"]])
     for_image = per_call(seg.for_image, [(i,) for i in q["images"]])
     gets = per_call(seg.get, [tuple(g) for g in q["gets"]])
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for r in range(q["scan"]):
         seg.row(r)
     scan = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
+    scan_cpu = (time.process_time() - c) * 1000
+    t, c = time.perf_counter(), time.process_time()
     for r in range(q["stats"]):
         stats_of(seg.row(r))
     stats = (time.perf_counter() - t) * 1000
+    stats_cpu = (time.process_time() - c) * 1000
     seg.close()
     q50 = lambda xs: statistics.median(xs)
     q95 = lambda xs: sorted(xs)[int(0.95 * (len(xs) - 1))]
@@ -97,6 +101,9 @@ def main():
         "get_p95": q95(gets),
         "scan_per_mask": scan / max(1, q["scan"]),
         "stats_per_mask": stats / max(1, q["stats"]),
+        "scan_cpu_per_mask": scan_cpu / max(1, q["scan"]),
+        "stats_cpu_per_mask": stats_cpu / max(1, q["stats"]),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 

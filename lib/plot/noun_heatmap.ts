@@ -170,13 +170,10 @@ async function meanMaskFor(
   );
   const started = performance.now();
   let done = 0;
-  // The streaming reader: masks decoded in Web Workers, in file order.
+  // The streaming reader: masks decoded by the reader's worker pool and
+  // this thread, in file order.
   for await (const mask of seg.masks(rows, { signal })) {
-    const data = mask.data;
-    for (let y = 0; y < H; y++) {
-      const src = y * W, dst = Math.floor(y / k) * gw;
-      for (let x = 0; x < W; x++) if (data[src + x]) sums[dst + colOf[x]]++;
-    }
+    addMask(sums, mask.data, W, H, gw, k, colOf);
     done++;
     onProgress?.({ done, total: rows.length });
     await line.update(done, rows.length);
@@ -198,6 +195,39 @@ async function meanMaskFor(
     }
   }
   return { noun, count: n, cellSize: k, width: gw, height: gh, values, max };
+}
+
+/**
+ * Adds one mask's set pixels to the per-cell counts; skips empty 4-byte
+ * words (masks are mostly background), several times faster than a byte loop.
+ */
+function addMask(
+  sums: Float64Array,
+  data: Uint8Array,
+  W: number,
+  H: number,
+  gw: number,
+  k: number,
+  colOf: Int32Array,
+): void {
+  const words = data.byteOffset % 4 === 0 && W % 4 === 0
+    ? new Uint32Array(data.buffer, data.byteOffset, (W * H) >>> 2)
+    : null;
+  for (let y = 0; y < H; y++) {
+    const src = y * W, dst = Math.floor(y / k) * gw;
+    if (words) {
+      const base = src >>> 2;
+      for (let w = 0; w < W >>> 2; w++) {
+        if (words[base + w] === 0) continue;
+        const x = w << 2;
+        for (let j = x; j < x + 4; j++) {
+          if (data[src + j]) sums[dst + colOf[j]]++;
+        }
+      }
+    } else {
+      for (let x = 0; x < W; x++) if (data[src + x]) sums[dst + colOf[x]]++;
+    }
+  }
 }
 
 /** Options for {@link nounHeatmap}. */

@@ -1,5 +1,7 @@
-// Per-mask statistics in one pass, skipping empty 4-byte words: masks are
-// mostly background, so this is several times faster than a byte loop.
+// Per-mask statistics in one pass, a 4-byte word at a time: masks are mostly
+// background (empty words are skipped) and inside a mask mostly runs of 1
+// (full words are counted whole), so this is several times faster than a
+// byte loop.
 
 /** Indexes into the array {@link maskStats} returns. */
 export const STAT = {
@@ -11,6 +13,8 @@ export const STAT = {
   CX: 5,
   CY: 6,
 } as const;
+
+const FULL = 0x01010101;
 
 /**
  * Area (pixels set), pixel bbox (x1, y1 exclusive) and centroid (mean pixel
@@ -24,34 +28,64 @@ export function maskStats(
   let area = 0, sx = 0, sy = 0;
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
   const n = width * height;
-  const aligned = data.byteOffset % 4 === 0;
-  const words = aligned
-    ? new Uint32Array(data.buffer, data.byteOffset, n >>> 2)
-    : null;
-  const visit = (i: number) => {
-    const y = Math.floor(i / width);
-    const x = i - y * width;
-    area++;
-    sx += x;
-    sy += y;
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-  };
-  let start = 0;
-  if (words) {
-    for (let w = 0; w < words.length; w++) {
-      if (words[w] === 0) continue;
-      const i = w << 2;
-      if (data[i] !== 0) visit(i);
-      if (data[i + 1] !== 0) visit(i + 1);
-      if (data[i + 2] !== 0) visit(i + 2);
-      if (data[i + 3] !== 0) visit(i + 3);
+  if (data.byteOffset % 4 === 0 && width % 4 === 0) {
+    // Rows of whole words: no division per pixel.
+    const words = new Uint32Array(data.buffer, data.byteOffset, n >>> 2);
+    const perRow = width >>> 2;
+    for (let y = 0; y < height; y++) {
+      let rowArea = 0, rowSx = 0, first = -1, last = -1;
+      const base = y * perRow;
+      const groups = perRow & ~3;
+      for (let k = 0; k < perRow; k++) {
+        // Background: four empty words (16 pixels) at a time.
+        while (
+          k < groups && (k & 3) === 0 &&
+          (words[base + k] | words[base + k + 1] | words[base + k + 2] |
+              words[base + k + 3]) === 0
+        ) k += 4;
+        if (k >= perRow) break;
+        const word = words[base + k];
+        if (word === 0) continue;
+        const x = k << 2;
+        if (word === FULL) {
+          rowArea += 4;
+          rowSx += 4 * x + 6;
+          if (first < 0) first = x;
+          last = x + 3;
+          continue;
+        }
+        const i = y * width + x;
+        for (let j = 0; j < 4; j++) {
+          if (data[i + j] === 0) continue;
+          rowArea++;
+          rowSx += x + j;
+          if (first < 0) first = x + j;
+          last = x + j;
+        }
+      }
+      if (rowArea === 0) continue;
+      area += rowArea;
+      sx += rowSx;
+      sy += rowArea * y;
+      if (first < x0) x0 = first;
+      if (last > x1) x1 = last;
+      if (y < y0) y0 = y;
+      y1 = y;
     }
-    start = words.length << 2;
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (data[i] === 0) continue;
+      const y = Math.floor(i / width);
+      const x = i - y * width;
+      area++;
+      sx += x;
+      sy += y;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
   }
-  for (let i = start; i < n; i++) if (data[i] !== 0) visit(i);
   const out = new Float64Array(7);
   out[STAT.AREA] = area;
   if (area === 0) out.fill(NaN, 1);

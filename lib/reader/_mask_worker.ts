@@ -1,64 +1,69 @@
-// Web Worker: inflates stored chunks (one mask each) and either returns the
-// mask bytes or only its statistics (so 1 MB masks need not travel back).
-import { decodeChunk } from "../hdf5/filters.ts";
-import type { FilterInfo } from "../hdf5/format.ts";
-import { maskStats } from "./_mask_stats.ts";
-import { checkBinaryMask } from "./_mask_check.ts";
+// Web Worker of the reader's decode pool (lib/reader/_pool.ts): inflates
+// batches of stored chunks (one mask each) and returns the mask bytes or
+// only their statistics (so 1 MB masks need not travel back for stats()).
+// Batches, because a message costs about as much as inflating a mask.
+import { type DecodeTask, runDecodeTask } from "./_decode_task.ts";
+import type { DecodeResult } from "./_decode_task.ts";
 
-/** A task for the worker. */
+/**
+ * The first message: shared memory through which the calling thread sees,
+ * without waiting for a message, that this worker is loaded and which tasks
+ * it has finished.
+ */
+export interface WorkerInit {
+  init: true;
+  /** One flag per lane; this worker sets its own to 1 once loaded. */
+  ready: Int32Array;
+  /** One counter per lane: batches this worker has finished. */
+  finished: Int32Array;
+  /** Batch `id` finished: slot `id % done.length` holds `id + 1`. */
+  done: Int32Array;
+  lane: number;
+}
+
+/** A batch of tasks for the worker. */
 export interface WorkerTask {
   id: number;
-  kind: "decode" | "stats";
-  stored: Uint8Array;
-  filters: FilterInfo[];
-  filterMask: number;
-  width: number;
-  height: number;
+  tasks: DecodeTask[];
 }
 
-/** The worker's answer. */
+/** The worker's answers to batch `id`, in order. */
 export interface WorkerResult {
   id: number;
-  data?: Uint8Array;
-  stats?: Float64Array;
-  error?: string;
+  results: DecodeResult[];
 }
+
+let shared: WorkerInit | undefined;
 
 // The worker scope, typed here: JSR bans the `deno.worker` lib directive.
 const scope = self as unknown as {
-  onmessage: (event: MessageEvent<WorkerTask>) => void;
-  postMessage(message: WorkerResult, transfer?: Transferable[]): void;
+  onmessage: (event: MessageEvent<WorkerTask | WorkerInit>) => void;
+  postMessage(message: WorkerResult, transfer: Transferable[]): void;
 };
 
-scope.onmessage = (event: MessageEvent<WorkerTask>) => {
-  const t = event.data;
-  try {
-    let data = checkBinaryMask(decodeChunk(
-      t.stored,
-      t.filters,
-      t.filterMask,
-      t.width * t.height,
-    ));
-    if (t.kind === "decode") {
-      // Transfer a buffer of exactly this mask (inflate may hand back a view).
-      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
-        data = data.slice();
-      }
-      scope.postMessage({ id: t.id, data } satisfies WorkerResult, [
-        data.buffer as ArrayBuffer,
-      ]);
-    } else {
-      const stats = maskStats(data, t.width, t.height);
-      scope.postMessage({ id: t.id, stats } satisfies WorkerResult, [
-        stats.buffer as ArrayBuffer,
-      ]);
-    }
-  } catch (err) {
-    scope.postMessage(
-      {
-        id: t.id,
-        error: err instanceof Error ? err.message : String(err),
-      } satisfies WorkerResult,
+scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
+  const message = event.data;
+  if ("init" in message) {
+    shared = message;
+    Atomics.store(message.ready, message.lane, 1);
+    return;
+  }
+  const results = message.tasks.map(runDecodeTask);
+  if (shared) {
+    Atomics.add(shared.finished, shared.lane, 1);
+    Atomics.store(
+      shared.done,
+      message.id % shared.done.length,
+      message.id + 1,
     );
   }
+  const transfer: ArrayBuffer[] = [];
+  for (const r of results) {
+    const buffer = r.data?.buffer ?? r.stats?.buffer;
+    if (buffer) transfer.push(buffer as ArrayBuffer);
+  }
+  scope.postMessage(
+    { id: message.id, results } satisfies WorkerResult,
+    transfer,
+  );
 };

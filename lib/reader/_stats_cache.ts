@@ -1,7 +1,9 @@
-// The per-mask statistics cache: Parquet next to the HDF5 file (or in the
-// user cache when the data dir is read-only), named by the HDF5 file's size
-// and mtime so a changed file never reads stale numbers.
-import { basename, dirname, join } from "node:path";
+// The per-mask statistics cache: Parquet keyed by a digest of the HDF5
+// file's bytes (size and mtime can stay the same when a file is damaged or
+// replaced), in the user's cache directory by default so a shared or
+// read-only data folder is never written to; beside the data on request.
+import { createHash } from "node:crypto";
+import { basename, dirname, join, resolve } from "node:path";
 import { pl } from "../deps.ts";
 
 /** Columns of the cached per-HDF5-row statistics. */
@@ -16,38 +18,125 @@ export const CACHE_COLUMNS = [
   "centroid_y",
 ] as const;
 
-function key(h5Path: string): string {
-  const info = Deno.statSync(h5Path);
-  return `${info.size}-${Math.round(info.mtime?.getTime() ?? 0)}`;
-}
+/** Where a statistics cache lives: the user's cache directory or beside the data. */
+export type StatsCachePlace = "user" | "data";
 
-function userCacheDir(): string {
+// Bumped when the cached columns or their types change.
+const SCHEMA = "v2";
+
+/** `$XDG_CACHE_HOME/laion-fmri-segmentations` or `~/.cache/laion-fmri-segmentations`. */
+export function userCacheDir(): string {
   const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME") ?? ".";
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
   return join(
     xdg && xdg.length > 0 ? xdg : join(home, ".cache"),
     "laion-fmri-segmentations",
-    "stats",
   );
 }
 
-/** Where the cache of `h5Path` may be, best place first. */
-export function statsCachePaths(h5Path: string): string[] {
-  const name = `${basename(h5Path, ".h5")}.stats-${key(h5Path)}.parquet`;
-  const hashed = `${
-    encodeURIComponent(dirname(h5Path)).replaceAll("%", "_")
-  }__${name}`;
-  return [join(dirname(h5Path), name), join(userCacheDir(), hashed)];
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
-/** The cached statistics, or `undefined` when there is no valid cache. */
+interface DigestMemo {
+  fingerprint: string;
+  digest: string;
+  /** When hashing started (ms since the epoch). */
+  hashedAt: number;
+}
+
+const memos = new Map<string, DigestMemo>();
+
+/**
+ * A digest of the file's bytes (SHA-256, hex). Remembered, in this process
+ * and in the user cache, against the file's identity, size, mtime and ctime;
+ * a remembered digest is used only when the file's last change is at least
+ * a second older than the hashing (Deno gives ctime in whole seconds, and
+ * `utime` can restore an mtime but not a ctime).
+ */
+export function contentDigest(h5Path: string): string {
+  const path = resolve(h5Path);
+  const info = Deno.statSync(path);
+  const ctime = info.ctime?.getTime() ?? Date.now();
+  const fingerprint = [
+    info.dev,
+    info.ino,
+    info.size,
+    info.mtime?.getTime(),
+    ctime,
+  ].join(":");
+  const memoPath = join(
+    userCacheDir(),
+    "digests",
+    `${sha256(path).slice(0, 32)}.json`,
+  );
+  const trusted = (m: DigestMemo | undefined) =>
+    m && m.fingerprint === fingerprint && m.hashedAt >= ctime + 1000;
+  let memo = memos.get(path);
+  if (!trusted(memo)) {
+    try {
+      memo = JSON.parse(Deno.readTextFileSync(memoPath)) as DigestMemo;
+    } catch {
+      memo = undefined;
+    }
+  }
+  if (memo && trusted(memo)) {
+    memos.set(path, memo);
+    return memo.digest;
+  }
+  const hashedAt = Date.now();
+  const hash = createHash("sha256");
+  using file = Deno.openSync(path, { read: true });
+  const buf = new Uint8Array(4 << 20);
+  for (;;) {
+    const n = file.readSync(buf);
+    if (n === null || n === 0) break;
+    hash.update(buf.subarray(0, n));
+  }
+  memo = { fingerprint, digest: hash.digest("hex"), hashedAt };
+  memos.set(path, memo);
+  try {
+    Deno.mkdirSync(dirname(memoPath), { recursive: true });
+    Deno.writeTextFileSync(`${memoPath}.${Deno.pid}.tmp`, JSON.stringify(memo));
+    Deno.renameSync(`${memoPath}.${Deno.pid}.tmp`, memoPath);
+  } catch { /* a read-only cache dir: hash again next time */ }
+  return memo.digest;
+}
+
+/** The cache file of `h5Path` with content `digest`, in `place`. */
+export function statsCachePath(
+  h5Path: string,
+  digest: string,
+  place: StatsCachePlace,
+): string {
+  const path = resolve(h5Path);
+  const name = `${basename(path, ".h5")}.stats-${SCHEMA}-${
+    digest.slice(0, 32)
+  }.parquet`;
+  if (place === "data") return join(dirname(path), name);
+  return join(
+    userCacheDir(),
+    "stats",
+    `${sha256(path).slice(0, 16)}-${name}`,
+  );
+}
+
+/**
+ * The cached statistics, or `undefined` when there is no valid cache. The
+ * user-cache place also reads (never writes) a cache beside the data.
+ */
 export function readStatsCache(
   h5Path: string,
+  digest: string,
   maskCount: number,
+  place: StatsCachePlace,
 ): pl.DataFrame | undefined {
-  for (const path of statsCachePaths(h5Path)) {
+  const places: StatsCachePlace[] = place === "user"
+    ? ["user", "data"]
+    : ["data"];
+  for (const p of places) {
     try {
-      const frame = pl.readParquet(path);
+      const frame = pl.readParquet(statsCachePath(h5Path, digest, p));
       if (
         frame.height === maskCount &&
         CACHE_COLUMNS.every((c) => frame.columns.includes(c))
@@ -59,35 +148,37 @@ export function readStatsCache(
   return undefined;
 }
 
-/** Writes the cache (atomically), in the data dir if it is writable, else in the user cache. */
+/**
+ * Writes the cache atomically and removes the caches of older contents of
+ * the same file; `undefined` when the place is not writable (the statistics
+ * are then simply not cached).
+ */
 export function writeStatsCache(
   h5Path: string,
+  digest: string,
   frame: pl.DataFrame,
+  place: StatsCachePlace,
 ): string | undefined {
-  for (const path of statsCachePaths(h5Path)) {
-    const tmp = `${path}.${Deno.pid}.tmp`;
+  const path = statsCachePath(h5Path, digest, place);
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  try {
+    Deno.mkdirSync(dirname(path), { recursive: true });
+    frame.writeParquet(tmp);
+    Deno.renameSync(tmp, path);
+  } catch {
     try {
-      Deno.mkdirSync(dirname(path), { recursive: true });
-      frame.writeParquet(tmp);
-      Deno.renameSync(tmp, path);
-      removeStale(path);
-      return path;
-    } catch {
-      try {
-        Deno.removeSync(tmp);
-      } catch { /* nothing written */ }
-    }
+      Deno.removeSync(tmp);
+    } catch { /* nothing written */ }
+    return undefined;
   }
-  return undefined;
+  removeStale(path);
+  return path;
 }
 
-/** Caches of older versions of the same file. */
+/** Caches of other contents of the same file, in the same place. */
 function removeStale(current: string): void {
   const dir = dirname(current);
-  const prefix = basename(current).replace(
-    /\.stats-[0-9]+-[0-9]+\.parquet$/,
-    ".stats-",
-  );
+  const prefix = basename(current).replace(/-[0-9a-f]+\.parquet$/, "-");
   for (const entry of Deno.readDirSync(dir)) {
     if (
       entry.name !== basename(current) && entry.name.startsWith(prefix) &&

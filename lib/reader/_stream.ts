@@ -1,11 +1,15 @@
-// Streaming over many masks: the main thread reads stored chunks in file
-// order (cheap positional reads), Web Workers inflate them (the expensive
-// part), results come back in order with a bounded number in flight.
+// Streaming over many masks: the calling thread reads stored chunks in file
+// order (cheap positional reads) and decodes some itself; the reader's
+// worker pool (lib/reader/_pool.ts) inflates the rest. Results come back in
+// order with a bounded number in flight.
 import type { MaskSource } from "./_mask_source.ts";
-import { decodeChunk } from "../hdf5/filters.ts";
+import {
+  type DecodeResult,
+  type DecodeTask,
+  runDecodeTask,
+} from "./_decode_task.ts";
 import { maskStats } from "./_mask_stats.ts";
-import { checkBinaryMask } from "./_mask_check.ts";
-import type { WorkerResult, WorkerTask } from "./_mask_worker.ts";
+import { DecodePool } from "./_pool.ts";
 import type { ChunkLocation } from "../hdf5/chunk_index.ts";
 
 /** Progress of a stream. */
@@ -19,14 +23,17 @@ export interface StreamProgress {
 /** Options for the streaming readers. */
 export interface StreamOptions {
   /**
-   * Web Workers that inflate masks; 0 reads on the calling thread.
+   * Web Workers that decode alongside the calling thread (which counts as
+   * one lane); 0 decodes on the calling thread only. The workers belong to
+   * the reader: started on first need, shared by every stream, ended by
+   * `close()`.
    *
-   * @default {navigator.hardwareConcurrency}
+   * @default {navigator.hardwareConcurrency - 1}
    */
   workers?: number;
   /** Called as masks are delivered (about every 1% and at the end). */
   onProgress?: (progress: StreamProgress) => void;
-  /** Stops the stream: the iterator throws the signal's reason and the workers end. */
+  /** Stops the stream: the iterator throws the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -39,191 +46,288 @@ export interface StreamItem {
   stats?: Float64Array;
 }
 
-// Below this many masks, starting Workers costs more than it saves.
-const MIN_ROWS_FOR_WORKERS = 24;
-const IN_FLIGHT_PER_WORKER = 4;
+// A cold pool is started only for selections at least this long: below it,
+// the calling thread is done before workers have loaded. A warm pool helps
+// any selection of two masks or more.
+const MIN_ROWS_TO_START_POOL = 48;
+// Masks per message to a worker: a message costs about as much as
+// inflating a mask, so workers get them in batches.
+const BATCH = 8;
+// Batches queued at a worker: enough that it never waits for the calling
+// thread between two of them.
+const DEPTH = 2;
+// Masks the calling thread may decode ahead of the next to deliver while a
+// worker (perhaps descheduled on a busy machine) holds that one. With the
+// workers' batches this bounds memory (1 MB per decoded mask).
+const AHEAD = 8;
+// How long the calling thread decodes before it lets timers, progress
+// displays and abort signals run (a timer turn costs up to 4 ms).
+const YIELD_MS = 100;
+
+/** The default number of workers: one lane per core, the caller included. */
+export function defaultWorkers(): number {
+  return Math.max(0, (navigator.hardwareConcurrency ?? 2) - 1);
+}
 
 /**
- * Reads `rows` of `source` in file order, yielding each with its position
- * in `rows`. `kind: "stats"` returns statistics only.
+ * The streaming half of a reader: one worker pool and one file handle for
+ * all its streams, both started on first need and ended by {@link close}.
  */
-export async function* streamRows(
-  source: MaskSource,
-  path: string,
-  rows: readonly number[],
-  kind: "decode" | "stats",
-  options: StreamOptions = {},
-): AsyncGenerator<StreamItem> {
-  const [, height, width] = source.shape;
-  const total = rows.length;
-  const plan = chunkPlan(source, rows);
-  const order = plan
-    ? [...rows.keys()].sort((a, b) =>
-      (plan[a]?.address ?? -1) - (plan[b]?.address ?? -1) || rows[a] - rows[b]
-    )
-    : [...rows.keys()].sort((a, b) => rows[a] - rows[b]);
-  const step = Math.max(1, Math.floor(total / 100));
-  const report = (done: number) => {
-    if (options.onProgress && (done % step === 0 || done === total)) {
-      options.onProgress({ done, total });
-    }
-  };
-  const signal = options.signal;
-  const workerCount = Math.max(
-    0,
-    Math.floor(options.workers ?? navigator.hardwareConcurrency ?? 2),
-  );
+export class MaskStreamer {
+  readonly #source: MaskSource;
+  readonly #path: string;
+  #pool: DecodePool | undefined;
+  #file: Deno.FsFile | undefined;
+  #byRow: (ChunkLocation | undefined)[] | null | undefined;
+  #closed: Error | undefined;
 
-  if (!plan || workerCount === 0 || total < MIN_ROWS_FOR_WORKERS) {
-    for (let k = 0; k < total; k++) {
-      signal?.throwIfAborted();
-      const index = order[k];
-      const data = source.readRow(rows[index]);
-      yield kind === "decode" ? { index, maskRow: rows[index], data } : {
-        index,
-        maskRow: rows[index],
-        stats: maskStats(data, width, height),
-      };
-      report(k + 1);
-      // Let timers, progress displays and abort signals run.
-      if (k % 32 === 31) await new Promise((r) => setTimeout(r, 0));
-    }
-    return;
+  constructor(source: MaskSource, path: string) {
+    this.#source = source;
+    this.#path = path;
   }
 
-  const file = Deno.openSync(path, { read: true });
-  const filters = source.chunked!.filters.map((f) => ({ ...f }));
-  const fill = source.chunked!.fillValue;
-  const workers: Worker[] = [];
-  const results = new Map<number, WorkerResult>();
-  let wake: (() => void) | null = null;
-  let failure: Error | null = null;
-  const onAbort = () => wake?.();
-  signal?.addEventListener("abort", onAbort);
-  try {
-    for (let i = 0; i < workerCount; i++) {
-      const w = new Worker(new URL("./_mask_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      w.onmessage = (e: MessageEvent<WorkerResult>) => {
-        results.set(e.data.id, e.data);
-        wake?.();
-      };
-      w.onerror = (e) => {
-        e.preventDefault();
-        failure = new Error(`A mask worker failed: ${e.message}`);
-        wake?.();
-      };
-      workers.push(w);
+  /** Workers loaded and ready. */
+  get readyWorkers(): number {
+    return this.#pool?.ready ?? 0;
+  }
+
+  /**
+   * Ends the pool and every pending stream: a stream waiting for a worker
+   * rejects with `reason`, one resumed later throws it. Safe twice.
+   */
+  close(reason: Error): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    this.#pool?.close(reason);
+    this.#file?.close();
+    this.#file = undefined;
+  }
+
+  /**
+   * Reads `rows` in file order, yielding each with its position in `rows`;
+   * `kind: "stats"` returns statistics only.
+   */
+  async *stream(
+    rows: readonly number[],
+    kind: "decode" | "stats",
+    options: StreamOptions = {},
+  ): AsyncGenerator<StreamItem> {
+    this.checkOpen();
+    const total = rows.length;
+    const { signal } = options;
+    const workers = Math.max(
+      0,
+      Math.floor(options.workers ?? defaultWorkers()),
+    );
+    const [, height, width] = this.#source.shape;
+
+    // Workers load while this thread builds the plan and starts decoding.
+    let pool: DecodePool | undefined;
+    if (this.#oneMaskPerChunk() && workers > 0 && total > 1) {
+      const warm = (this.#pool?.size ?? 0) > 0;
+      if (warm || total >= MIN_ROWS_TO_START_POOL) {
+        pool = this.#pool ??= new DecodePool();
+        pool.grow(workers);
+      }
     }
-    // The calling thread decodes every (workers + 1)-th mask itself: it
-    // would otherwise mostly wait, and on a 2-core machine that is a third
-    // of the decoding capacity.
-    const lanes = workerCount + 1;
-    const local = new Map<number, { stored: Uint8Array; filterMask: number }>();
-    const maxInFlight = lanes * IN_FLIGHT_PER_WORKER;
-    let sent = 0;
-    const send = (k: number) => {
-      const index = order[k];
-      const chunk = plan[index];
-      if (!chunk) {
-        // Never written: every value is the fill value.
-        const data = new Uint8Array(width * height).fill(fill[0] ?? 0);
-        results.set(
-          k,
-          kind === "decode"
-            ? { id: k, data }
-            : { id: k, stats: maskStats(data, width, height) },
-        );
-        return;
+    const byRow = this.#plan();
+    const order = byRow
+      ? [...rows.keys()].sort((a, b) =>
+        (byRow[rows[a]]?.address ?? -1) - (byRow[rows[b]]?.address ?? -1) ||
+        rows[a] - rows[b]
+      )
+      : [...rows.keys()].sort((a, b) => rows[a] - rows[b]);
+    const step = Math.max(1, Math.floor(total / 100));
+    const report = (done: number) => {
+      if (options.onProgress && (done % step === 0 || done === total)) {
+        options.onProgress({ done, total });
       }
-      const stored = new Uint8Array(chunk.size);
-      file.seekSync(chunk.address, Deno.SeekMode.Start);
-      for (let got = 0; got < chunk.size;) {
-        const n = file.readSync(stored.subarray(got));
-        if (n === null || n === 0) {
-          throw new Error(
-            `${path}: unexpected end of file reading mask row ${
-              rows[index]
-            }; the file is truncated.`,
-          );
+    };
+
+    // Decoded on this thread: through the stream's own plan, or row by row
+    // (other layouts, h5wasm).
+    const local = (k: number): DecodeResult => {
+      const row = rows[order[k]];
+      if (!byRow) {
+        const data = this.#source.readRow(row);
+        return kind === "decode"
+          ? { data }
+          : { stats: maskStats(data, width, height) };
+      }
+      const task = this.#task(byRow, row, kind);
+      return "result" in task ? task.result : runDecodeTask(task.task);
+    };
+
+    interface Slot {
+      result?: DecodeResult;
+      promise?: Promise<unknown>;
+      /** The pool's batch id, while a worker has it. */
+      id?: number;
+    }
+    const slots = new Map<number, Slot>();
+    const window = workers * BATCH * DEPTH + AHEAD;
+    let next = 0;
+    let k = 0;
+    // Hands the next tasks to loaded workers with room.
+    const assign = () => {
+      if (!pool || !byRow) return;
+      while (next < total && next - k < window) {
+        const lane = pool.freeLane(DEPTH, workers);
+        if (!lane) return;
+        const batch: { slot: Slot; task: DecodeTask }[] = [];
+        while (
+          batch.length < BATCH && next < total && next - k < window
+        ) {
+          const made = this.#task(byRow, rows[order[next]], kind);
+          const slot: Slot = {};
+          if ("result" in made) slot.result = made.result;
+          else batch.push({ slot, task: made.task });
+          slots.set(next++, slot);
         }
-        got += n;
-      }
-      const task: WorkerTask = {
-        id: k,
-        kind,
-        stored,
-        filters,
-        filterMask: chunk.filterMask,
-        width,
-        height,
-      };
-      if (k % lanes === workerCount) {
-        local.set(k, { stored, filterMask: chunk.filterMask });
-      } else workers[k % lanes].postMessage(task, [stored.buffer]);
-    };
-    const decodeHere = (k: number) => {
-      const { stored, filterMask } = local.get(k)!;
-      local.delete(k);
-      try {
-        const data = checkBinaryMask(
-          decodeChunk(stored, filters, filterMask, width * height),
-        );
-        results.set(
-          k,
-          kind === "decode"
-            ? { id: k, data }
-            : { id: k, stats: maskStats(data, width, height) },
-        );
-      } catch (err) {
-        results.set(k, { id: k, error: (err as Error).message });
+        if (batch.length === 0) continue;
+        const sent = pool.run(lane, batch.map((b) => b.task));
+        const promise = sent.promise.then((results) => {
+          batch.forEach((b, i) => (b.slot.result ??= results[i]));
+        });
+        promise.catch(() => {});
+        for (const b of batch) {
+          b.slot.id = sent.id;
+          b.slot.promise = promise;
+        }
       }
     };
-    for (let k = 0; k < total; k++) {
-      while (sent < total && sent - k < maxInFlight) send(sent++);
-      if (local.has(k)) decodeHere(k);
-      while (!results.has(k)) {
-        signal?.throwIfAborted();
-        if (failure) throw failure;
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
+
+    let aborted: Promise<never> | undefined;
+    if (signal) {
+      aborted = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      });
+      aborted.catch(() => {});
+    }
+
+    let lastYield = performance.now();
+    for (; k < total; k++) {
       signal?.throwIfAborted();
-      const res = results.get(k)!;
-      results.delete(k);
+      this.checkOpen();
+      assign();
+      let slot = slots.get(k);
+      if (!slot) {
+        // Nobody has it: this thread decodes it.
+        slot = { result: local(k) };
+        next = k + 1;
+      } else {
+        // A worker has it. Until it is finished (seen in shared memory),
+        // this thread decodes the masks after it; with no room left ahead,
+        // it decodes this one itself rather than wait for a slow worker.
+        while (!slot.result) {
+          if (pool!.finished(slot.id!)) {
+            await (aborted
+              ? Promise.race([slot.promise, aborted])
+              : slot.promise);
+            lastYield = performance.now();
+            this.checkOpen();
+          } else if (next < total && next - k < window) {
+            slots.set(next, { result: local(next) });
+            next++;
+            assign();
+          } else {
+            slot.result = local(k);
+          }
+        }
+      }
+      slots.delete(k);
+      const res = slot.result!;
       const index = order[k];
       if (res.error) {
         throw new Error(
-          `${path}: mask row ${
+          `${this.#path}: mask row ${
             rows[index]
           } could not be decoded (${res.error}); the file is corrupt: download it again.`,
         );
       }
       yield { index, maskRow: rows[index], data: res.data, stats: res.stats };
       report(k + 1);
+      if (performance.now() - lastYield >= YIELD_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        lastYield = performance.now();
+      }
     }
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    for (const w of workers) w.terminate();
-    file.close();
   }
-}
 
-/**
- * The stored chunk of each requested row, when every chunk holds exactly
- * one whole mask (the real layout); `null` otherwise (read row by row).
- */
-function chunkPlan(
-  source: MaskSource,
-  rows: readonly number[],
-): (ChunkLocation | undefined)[] | null {
-  const reader = source.chunked;
-  if (!reader || reader.layout !== "chunked") return null;
-  const [, height, width] = source.shape;
-  const c = reader.chunkShape!;
-  if (c[0] !== 1 || c[1] !== height || c[2] !== width) return null;
-  const byRow = new Map<number, ChunkLocation>();
-  for (const chunk of reader.chunks()) byRow.set(chunk.offset[0], chunk);
-  return rows.map((r) => byRow.get(r));
+  /** The stored chunk of `row`, read, as a task; or the answer for an unwritten chunk. */
+  #task(
+    byRow: (ChunkLocation | undefined)[],
+    row: number,
+    kind: "decode" | "stats",
+  ):
+    | { task: DecodeTask }
+    | { result: DecodeResult } {
+    const [, height, width] = this.#source.shape;
+    const reader = this.#source.chunked!;
+    const chunk = byRow[row];
+    if (!chunk) {
+      // Never written: every value is the fill value.
+      const data = new Uint8Array(width * height).fill(
+        reader.fillValue[0] ?? 0,
+      );
+      return {
+        result: kind === "decode"
+          ? { data }
+          : { stats: maskStats(data, width, height) },
+      };
+    }
+    const file = this.#file ??= Deno.openSync(this.#path, { read: true });
+    const stored = new Uint8Array(chunk.size);
+    file.seekSync(chunk.address, Deno.SeekMode.Start);
+    for (let got = 0; got < chunk.size;) {
+      const n = file.readSync(stored.subarray(got));
+      if (n === null || n === 0) {
+        throw new Error(
+          `${this.#path}: unexpected end of file reading mask row ${row}; the file is truncated.`,
+        );
+      }
+      got += n;
+    }
+    return {
+      task: {
+        kind,
+        stored,
+        filters: reader.filters,
+        filterMask: chunk.filterMask,
+        width,
+        height,
+        out: kind === "decode" ? new Uint8Array(width * height) : undefined,
+      },
+    };
+  }
+
+  /**
+   * The stored chunk of each row, when every chunk holds exactly one whole
+   * mask (the real layout); `null` otherwise (read row by row). Built once.
+   */
+  #plan(): (ChunkLocation | undefined)[] | null {
+    if (this.#byRow !== undefined) return this.#byRow;
+    const reader = this.#source.chunked;
+    if (!reader || !this.#oneMaskPerChunk()) return (this.#byRow = null);
+    const n = this.#source.shape[0];
+    const byRow = new Array<ChunkLocation | undefined>(n);
+    for (const chunk of reader.chunks()) byRow[chunk.offset[0]] = chunk;
+    return (this.#byRow = byRow);
+  }
+
+  /** Whether the fast reader serves the file and every chunk is one whole mask. */
+  #oneMaskPerChunk(): boolean {
+    const reader = this.#source.chunked;
+    const [, height, width] = this.#source.shape;
+    const c = reader?.chunkShape;
+    return !!reader && reader.layout === "chunked" && !!c && c[0] === 1 &&
+      c[1] === height && c[2] === width;
+  }
+
+  /** Throws the close reason (a new error each time) once closed. */
+  checkOpen(): void {
+    if (this.#closed) throw new Error(this.#closed.message);
+  }
 }

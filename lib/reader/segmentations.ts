@@ -25,10 +25,12 @@ import { MetadataIndex } from "./_metadata_index.ts";
 import { STAT } from "./_mask_stats.ts";
 import {
   CACHE_COLUMNS,
+  contentDigest,
   readStatsCache,
+  type StatsCachePlace,
   writeStatsCache,
 } from "./_stats_cache.ts";
-import { type StreamOptions, streamRows } from "./_stream.ts";
+import { MaskStreamer, type StreamOptions } from "./_stream.ts";
 
 export type { StreamOptions, StreamProgress } from "./_stream.ts";
 import {
@@ -60,12 +62,16 @@ export type MasksOptions = StreamOptions;
 /** Options for {@link SegmentationsReader.stats}. */
 export interface StatsOptions extends StreamOptions {
   /**
-   * Read and write the whole-file statistics cache (Parquet next to the
-   * HDF5 file, keyed by its size and mtime).
+   * The whole-file statistics cache, a Parquet file keyed by a digest of the
+   * HDF5 file's bytes: `"user"` (or `true`) keeps it in the user's cache
+   * directory (`$XDG_CACHE_HOME` or `~/.cache`, then
+   * `laion-fmri-segmentations/stats/`) and also reads one beside the data;
+   * `"data"` reads and writes it beside the HDF5 file (a shared cache for a
+   * lab's data folder); `false` neither reads nor writes a cache.
    *
-   * @default {true}
+   * @default {"user"}
    */
-  cache?: boolean;
+  cache?: boolean | "user" | "data";
 }
 
 /** Options for {@link SegmentationsReader.nouns}. */
@@ -148,6 +154,7 @@ export class SegmentationsReader implements Disposable {
   readonly paths: SegmentationPaths;
   readonly #source: MaskSource;
   readonly #index: MetadataIndex;
+  readonly #streamer: MaskStreamer;
   #closed = false;
 
   /**
@@ -161,6 +168,7 @@ export class SegmentationsReader implements Disposable {
     this.paths = paths;
     this.metadata = metadata;
     this.#source = source;
+    this.#streamer = new MaskStreamer(source, paths.h5);
     this.#index = new MetadataIndex(
       metadata,
       source.shape[0],
@@ -324,9 +332,13 @@ export class SegmentationsReader implements Disposable {
   }
 
   /**
-   * Streams masks, decoded in Web Workers, in file order (ascending
-   * `mask_row` for files written in order), with bounded memory: a few masks
-   * per worker are in flight at a time.
+   * Streams masks in file order (ascending `mask_row` for files written in
+   * order), with bounded memory: a few masks per lane are in flight at a
+   * time. The calling thread decodes alongside the reader's Web Workers
+   * (one pool per reader, started on first need, shared by every stream,
+   * ended by {@link SegmentationsReader.close}); a short selection is
+   * decoded on the calling thread alone. A stream left unfinished holds
+   * nothing: the process can still exit.
    *
    * @param selection A metadata frame (e.g. `seg.metadata.filter(...)`) or
    * mask rows; all masks when omitted.
@@ -352,15 +364,9 @@ export class SegmentationsReader implements Disposable {
     this.#checkOpen();
     const rows = this.#selectRows(selection);
     const index = this.#index;
-    for await (
-      const item of streamRows(
-        this.#source,
-        this.paths.h5,
-        rows,
-        "decode",
-        options,
-      )
-    ) {
+    for await (const item of this.#streamer.stream(rows, "decode", options)) {
+      // A next() still pending when close() was called rejects.
+      this.#streamer.checkOpen();
       const csvRow = index.csvRowOfMask(item.maskRow);
       yield new Mask(
         this.width,
@@ -374,15 +380,33 @@ export class SegmentationsReader implements Disposable {
 
   /**
    * Per-mask statistics, one row per selected mask (in selection order):
-   * `mask_row`, `area` (pixels), `area_fraction`, the pixel bounding box
-   * `bbox_x0, bbox_y0, bbox_x1, bbox_y1` (x1, y1 exclusive; null for an empty
-   * mask), the centroid `centroid_x, centroid_y` (mean pixel index), and
-   * `box_mismatch`: whether the pixel box and the CSV box differ by more
-   * than 2 px on any side (null without a CSV box or for an empty mask).
+   * `mask_row`, the CSV's `image_name`, `noun`, `instance_id` and `score`
+   * (null for a row the CSV does not list), `area` (pixels, integer),
+   * `area_fraction` (area / pixels, correctly rounded), the pixel bounding
+   * box `bbox_x0, bbox_y0, bbox_x1, bbox_y1` (integers, x1 and y1 exclusive;
+   * null for an empty mask), the centroid `centroid_x, centroid_y` (mean
+   * pixel index), and `box_mismatch`: whether the pixel box and the CSV box
+   * differ by more than 2 px on any side (null without a CSV box or for an
+   * empty mask).
    *
-   * The whole file's statistics are computed once (in Web Workers) and
-   * cached as Parquet next to the data, keyed by the HDF5 file's size and
-   * mtime; a selection is answered from that cache when it exists.
+   * The whole file's statistics are computed once (by the reader's worker
+   * pool and the calling thread) and cached as Parquet, keyed by a digest of
+   * the HDF5 file's bytes, in the user's cache directory (see
+   * {@link StatsOptions.cache}); the data folder is not written to unless
+   * asked (`cache: "data"`). A selection is answered from that cache when
+   * it exists.
+   *
+   * @throws {RangeError} When a selected row is outside the file.
+   * @throws {TypeError} When `cache` is not `true`, `false`, `"user"` or `"data"`.
+   *
+   * @example Area and pixel box of one image's masks
+   * ```ts
+   * import { ensureSample, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const image = seg.images()[0];
+   * const stats = await seg.stats(seg.forImage(image), { cache: false });
+   * console.log(stats.getColumn("image_name").toArray().every((n) => n === image)); // true
+   * ```
    */
   async stats(
     selection?: MaskSelection,
@@ -391,9 +415,22 @@ export class SegmentationsReader implements Disposable {
     checkStreamArgs("seg.stats", selection, options);
     this.#checkOpen();
     const rows = this.#selectRows(selection);
-    const useCache = options.cache ?? true;
-    let perRow = useCache
-      ? readStatsCache(this.paths.h5, this.length)
+    const cache = options.cache ?? "user";
+    if (![true, false, "user", "data"].includes(cache)) {
+      throw new TypeError(
+        `stats: cache must be true, false, "user" or "data"; got ${
+          JSON.stringify(cache)
+        }.`,
+      );
+    }
+    const place: StatsCachePlace | undefined = cache === false
+      ? undefined
+      : cache === "data"
+      ? "data"
+      : "user";
+    const digest = place ? contentDigest(this.paths.h5) : "";
+    let perRow = place
+      ? readStatsCache(this.paths.h5, digest, this.length, place)
       : undefined;
     if (!perRow) {
       const all = selection === undefined || rows.length === this.length;
@@ -402,13 +439,7 @@ export class SegmentationsReader implements Disposable {
         : [...new Set(rows)];
       const columns = CACHE_COLUMNS.map(() => new Float64Array(wanted.length));
       for await (
-        const item of streamRows(
-          this.#source,
-          this.paths.h5,
-          wanted,
-          "stats",
-          options,
-        )
+        const item of this.#streamer.stream(wanted, "stats", options)
       ) {
         const s = item.stats!;
         columns[0][item.index] = item.maskRow;
@@ -417,19 +448,30 @@ export class SegmentationsReader implements Disposable {
           columns[c][item.index] = s[c - 1];
         }
       }
+      const orNull = (c: string) =>
+        pl.when(pl.col(c).isNan()).then(pl.lit(null)).otherwise(pl.col(c));
       perRow = pl.DataFrame(
         Object.fromEntries(CACHE_COLUMNS.map((name, c) => [name, columns[c]])),
       ).select(
         pl.col("mask_row").cast(pl.Int64),
         pl.col("area").cast(pl.Int64),
-        ...CACHE_COLUMNS.slice(2).map((c) =>
-          pl.when(pl.col(c).isNan()).then(pl.lit(null)).otherwise(pl.col(c))
-            .alias(c)
+        ...["bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"].map((c) =>
+          orNull(c).cast(pl.Int32).alias(c)
         ),
+        ...["centroid_x", "centroid_y"].map((c) => orNull(c).alias(c)),
       );
-      if (all && useCache) writeStatsCache(this.paths.h5, perRow);
+      if (all && place) writeStatsCache(this.paths.h5, digest, perRow, place);
     }
     return this.#statsFrame(perRow, rows);
+  }
+
+  /**
+   * Web Workers loaded and decoding for this reader's streams: 0 before the
+   * first long stream, after {@link SegmentationsReader.close}, and after a
+   * minute without streams. Idle workers never keep a script alive.
+   */
+  get activeWorkers(): number {
+    return this.#streamer.readyWorkers;
   }
 
   /** Which reader serves the masks: the fast chunk reader or h5wasm. */
@@ -438,7 +480,8 @@ export class SegmentationsReader implements Disposable {
   }
 
   /**
-   * Releases the HDF5 file. Safe to call twice.
+   * Releases the HDF5 file and ends the reader's Web Workers; a stream
+   * still running rejects with a "reader closed" error. Safe to call twice.
    *
    * Unlike the Python class, which reopens its file on the next access, a
    * closed reader stays closed: every later read throws an error saying so.
@@ -449,6 +492,12 @@ export class SegmentationsReader implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#streamer.close(
+      new Error(
+        `Reader closed: ${this.paths.h5} was closed while masks were being read; ` +
+          `open it again to read more.`,
+      ),
+    );
     this.#source.close();
   }
 
@@ -523,30 +572,49 @@ export class SegmentationsReader implements Disposable {
 
   #statsFrame(perRow: pl.DataFrame, rows: number[]): pl.DataFrame {
     // Position of each HDF5 row in the per-row table.
-    const maskRows = perRow.getColumn("mask_row")
-      .toTypedArray() as BigInt64Array;
+    const maskRows = perRow.getColumn("mask_row").cast(pl.Float64)
+      .toArray() as number[];
     const at = new Int32Array(this.length).fill(-1);
-    for (let i = 0; i < maskRows.length; i++) at[Number(maskRows[i])] = i;
+    for (let i = 0; i < maskRows.length; i++) at[maskRows[i]] = i;
     const take = pl.Series("take", rows.map((r) => at[r]), pl.UInt32);
     const picked = perRow.select(
       ...CACHE_COLUMNS.map((c) => pl.col(c).gather(take)),
     );
     const index = this.#index;
+    const csvRows = rows.map((r) => index.csvRowOfMask(r));
+    const infos = csvRows.map((c) => c < 0 ? null : index.info(c));
     const bbox = ["bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"].map((c) =>
       picked.getColumn(c).toArray() as (number | null)[]
     );
-    const mismatch = rows.map((r, i) => {
-      const csvRow = index.csvRowOfMask(r);
-      const box = csvRow < 0 ? null : index.info(csvRow).box;
+    const mismatch = infos.map((info, i) => {
+      const box = info?.box;
       if (!box || bbox[0][i] === null) return null;
       return bbox.some((col, k) => Math.abs((col[i] as number) - box[k]) > 2);
     });
+    // area / pixels in JS: correctly rounded, where Polars multiplies by
+    // the reciprocal (0.07109499999999999 for 71,095 of 1,000,000).
     const pixels = this.width * this.height;
+    const area = picked.getColumn("area").cast(pl.Float64)
+      .toArray() as number[];
+    const fraction = Float64Array.from(area, (a) => a / pixels);
+    const identity = [
+      pl.Series("image_name", infos.map((i) => i?.imageName ?? null))
+        .cast(pl.Utf8),
+      pl.Series("noun", infos.map((i) => i?.noun ?? null)).cast(pl.Utf8),
+      pl.Series("instance_id", infos.map((i) => i?.instance ?? null))
+        .cast(pl.Int64),
+      pl.Series("score", infos.map((i) => i?.score ?? null)).cast(pl.Float64),
+    ];
     return picked.withColumns(
-      pl.col("area").cast(pl.Float64).div(pixels).alias("area_fraction"),
-      pl.Series("box_mismatch", mismatch, pl.Bool),
+      ...identity,
+      pl.Series("area_fraction", fraction),
+      pl.Series("box_mismatch", mismatch).cast(pl.Bool),
     ).select(
       "mask_row",
+      "image_name",
+      "noun",
+      "instance_id",
+      "score",
       "area",
       "area_fraction",
       ...CACHE_COLUMNS.slice(2),

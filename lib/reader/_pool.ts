@@ -1,0 +1,253 @@
+// The reader's decode pool: Web Workers started on first need, kept between
+// streams (starting one costs 50-300 ms), ended by the reader's close().
+// An idle pool never keeps a script alive: a worker holds the event loop only
+// while it has tasks in flight, and the whole pool ends after a while idle.
+import type { DecodeResult, DecodeTask } from "./_decode_task.ts";
+import type { WorkerInit, WorkerResult, WorkerTask } from "./_mask_worker.ts";
+
+const WORKER_URL = new URL("./_mask_worker.ts", import.meta.url);
+
+// Deno keeps the event loop alive while a Web Worker exists. Its Worker has
+// a ref/unref switch (what node:worker_threads' `unref()` uses) as the one
+// method under an unnamed symbol on Worker.prototype; when a Deno release
+// drops it, the pool falls back to ending idle workers quickly.
+const REF: symbol | undefined = Object.getOwnPropertySymbols(
+  globalThis.Worker?.prototype ?? {},
+).find((s) =>
+  s.description === undefined &&
+  typeof (Worker.prototype as unknown as Record<symbol, unknown>)[s] ===
+    "function"
+);
+
+/** Whether idle workers can be detached from the event loop (see {@link REF}). */
+export const CAN_UNREF_WORKERS = REF !== undefined;
+
+/** How long an idle pool lives before its workers end. */
+const IDLE_MS = CAN_UNREF_WORKERS ? 60_000 : 1_000;
+/** Most lanes a pool starts (shared "ready" flags are sized for this). */
+const MAX_WORKERS = 64;
+/** Task ids whose "finished" flags are kept (far more than can be in flight). */
+const DONE_SLOTS = 4096;
+
+/** One worker of the pool. */
+export interface Lane {
+  readonly index: number;
+  readonly worker: Worker;
+  /** Tasks sent and not answered yet. */
+  inFlight: number;
+  /** Tasks sent since the worker started. */
+  sent: number;
+  /** Whether the worker currently holds the event loop. */
+  held: boolean;
+  dead: boolean;
+}
+
+interface Pending {
+  lane: Lane;
+  resolve: (r: DecodeResult[]) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Web Workers that run {@link DecodeTask}s. Workers start in the
+ * background; {@link DecodePool.freeLane} offers only loaded ones, so a
+ * caller decodes on its own thread until they are ready.
+ */
+export class DecodePool {
+  #lanes: Lane[] = [];
+  #ready = new Int32Array(new SharedArrayBuffer(4 * MAX_WORKERS));
+  #finished = new Int32Array(new SharedArrayBuffer(4 * MAX_WORKERS));
+  #done = new Int32Array(new SharedArrayBuffer(4 * DONE_SLOTS));
+  #pending = new Map<number, Pending>();
+  #nextId = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /** Workers started and not ended (loaded or still loading). */
+  get size(): number {
+    return this.#lanes.length;
+  }
+
+  /** Workers loaded and ready for tasks. */
+  get ready(): number {
+    return this.#lanes.filter((l) =>
+      !l.dead && Atomics.load(this.#ready, l.index) === 1
+    ).length;
+  }
+
+  /** Starts workers until there are `count` (at most 64). */
+  grow(count: number): void {
+    if (this.#closed) return;
+    count = Math.min(count, MAX_WORKERS);
+    while (this.#lanes.length < count) {
+      const index = this.#freeIndex();
+      Atomics.store(this.#ready, index, 0);
+      Atomics.store(this.#finished, index, 0);
+      const worker = new Worker(WORKER_URL, { type: "module" });
+      const lane: Lane = {
+        index,
+        worker,
+        inFlight: 0,
+        sent: 0,
+        held: true,
+        dead: false,
+      };
+      hold(lane, false);
+      worker.onmessage = (e: MessageEvent<WorkerResult>) => this.#answer(e);
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        this.#fail(lane, new Error(`A mask worker failed: ${e.message}`));
+      };
+      worker.postMessage(
+        {
+          init: true,
+          ready: this.#ready,
+          finished: this.#finished,
+          done: this.#done,
+          lane: index,
+        } satisfies WorkerInit,
+      );
+      this.#lanes.push(lane);
+    }
+    this.#armIdle();
+  }
+
+  /**
+   * A loaded worker among the first `limit` with fewer than `depth` tasks
+   * not yet finished, the least busy first; `undefined` when none. Read from
+   * shared memory: a worker is fed again as soon as it is done, even while
+   * the calling thread is too busy to receive its answers.
+   */
+  freeLane(depth: number, limit: number): Lane | undefined {
+    let best: Lane | undefined;
+    let bestQueued = depth;
+    const n = Math.min(limit, this.#lanes.length);
+    for (let i = 0; i < n; i++) {
+      const lane = this.#lanes[i];
+      if (lane.dead || Atomics.load(this.#ready, lane.index) !== 1) continue;
+      const queued = lane.sent - Atomics.load(this.#finished, lane.index);
+      if (queued < bestQueued) {
+        best = lane;
+        bestQueued = queued;
+      }
+    }
+    return best;
+  }
+
+  /** Whether task `id` is finished (its answer may still be on its way). */
+  finished(id: number): boolean {
+    return Atomics.load(this.#done, id % DONE_SLOTS) === id + 1;
+  }
+
+  /**
+   * Sends `task` to `lane` (its stored bytes are transferred). The promise
+   * never goes unhandled: a caller that stopped listening loses nothing.
+   */
+  run(
+    lane: Lane,
+    tasks: DecodeTask[],
+  ): { id: number; promise: Promise<DecodeResult[]> } {
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) % 0x40000000;
+    if (this.#closed || lane.dead) {
+      const promise = Promise.reject(new Error("the decode pool has ended"));
+      promise.catch(() => {});
+      return { id, promise };
+    }
+    const promise = new Promise<DecodeResult[]>((resolve, reject) => {
+      this.#pending.set(id, { lane, resolve, reject });
+    });
+    promise.catch(() => {});
+    lane.sent++;
+    if (lane.inFlight++ === 0) hold(lane, true);
+    this.#disarmIdle();
+    lane.worker.postMessage(
+      { id, tasks } satisfies WorkerTask,
+      tasks.flatMap((t) =>
+        t.out
+          ? [t.stored.buffer as ArrayBuffer, t.out.buffer as ArrayBuffer]
+          : [t.stored.buffer as ArrayBuffer]
+      ),
+    );
+    return { id, promise };
+  }
+
+  /** Ends every worker; pending tasks reject with `reason`. Safe twice. */
+  close(reason: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#end(reason);
+  }
+
+  #answer(e: MessageEvent<WorkerResult>): void {
+    const { id, results } = e.data;
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    const lane = pending.lane;
+    if (--lane.inFlight === 0) {
+      hold(lane, false);
+      this.#armIdle();
+    }
+    pending.resolve(results);
+  }
+
+  #fail(lane: Lane, error: Error): void {
+    lane.dead = true;
+    lane.worker.terminate();
+    this.#lanes = this.#lanes.filter((l) => l !== lane);
+    for (const [id, p] of this.#pending) {
+      if (p.lane !== lane) continue;
+      this.#pending.delete(id);
+      p.reject(error);
+    }
+    this.#armIdle();
+  }
+
+  #end(reason: Error): void {
+    this.#disarmIdle();
+    for (const lane of this.#lanes) {
+      lane.dead = true;
+      lane.worker.terminate();
+    }
+    this.#lanes = [];
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(reason);
+  }
+
+  #freeIndex(): number {
+    const used = new Set(this.#lanes.map((l) => l.index));
+    let i = 0;
+    while (used.has(i)) i++;
+    return i;
+  }
+
+  // An idle pool ends after IDLE_MS; the timer itself never holds the
+  // process (Deno.unrefTimer), so a finished script exits at once.
+  #armIdle(): void {
+    if (this.#closed || this.#idleTimer !== undefined) return;
+    if (this.#lanes.length === 0 || this.#pending.size > 0) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#pending.size === 0) {
+        this.#end(new Error("the decode pool has ended"));
+      }
+    }, IDLE_MS);
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  #disarmIdle(): void {
+    if (this.#idleTimer === undefined) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+}
+
+/** Lets `lane`'s worker hold the event loop (`on`) or not. */
+function hold(lane: Lane, on: boolean): void {
+  if (!REF || lane.held === on) return;
+  lane.held = on;
+  (lane.worker as unknown as Record<symbol, (on: boolean) => void>)[REF](on);
+}

@@ -1,0 +1,133 @@
+// The reader's worker pool: shared by streams, started only when it pays,
+// ended by close(), and never keeping a script alive.
+import assert from "node:assert/strict";
+import { Segmentations } from "../../mod.ts";
+import { smallSampleDir } from "../_support/helpers.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).href;
+
+/** Waits (at most 30 s) until the reader's worker has loaded. */
+async function workerLoaded(seg: Segmentations): Promise<void> {
+  for (let i = 0; i < 300 && seg.activeWorkers === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(seg.activeWorkers, 1, "the worker loads");
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** Runs `code` (a module importing `Segmentations` from mod.ts) in a fresh `deno run`; returns its exit and time. */
+async function runScript(
+  code: string,
+  args: string[] = ["-A"],
+): Promise<
+  { code: number; exitLagMs: number; stdout: string; stderr: string }
+> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      `import { Segmentations } from ${JSON.stringify(MOD)};\n${code}`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...args, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // A hanging script is the failure this file guards against: kill it.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const out = await child.output();
+    const exited = Date.now();
+    clearTimeout(killer);
+    const stdout = new TextDecoder().decode(out.stdout);
+    // The script prints "end <Date.now()>" as its last statement.
+    const end = Number(stdout.match(/^end (\d+)$/m)?.[1] ?? NaN);
+    return {
+      code: out.code,
+      exitLagMs: exited - end,
+      stdout,
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+Deno.test("one pool per reader: started by a long stream, reused by the next, ended by close()", async () => {
+  const seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  try {
+    assert.equal(seg.activeWorkers, 0, "no worker before the first stream");
+    // A short selection is decoded on the calling thread alone.
+    const few = await collect(seg.masks([3, 1, 2]));
+    assert.deepEqual(few.map((m) => m.maskRow), [1, 2, 3]);
+    assert.equal(seg.activeWorkers, 0);
+    const all = await collect(seg.masks(undefined, { workers: 1 }));
+    assert.equal(all.length, seg.length);
+    await workerLoaded(seg);
+    // The next streams (masks and stats) use the same worker.
+    await collect(seg.masks(undefined, { workers: 1 }));
+    await seg.stats(undefined, { workers: 1, cache: false });
+    assert.equal(seg.activeWorkers, 1);
+    for (const m of all) assert.deepEqual(m.data, seg.row(m.maskRow).data);
+    // workers: 0 keeps everything on the calling thread.
+    const local = await collect(seg.masks(undefined, { workers: 0 }));
+    assert.deepEqual(local.map((m) => m.data), all.map((m) => m.data));
+  } finally {
+    seg.close();
+  }
+  assert.equal(seg.activeWorkers, 0, "close() ends the pool");
+  seg.close(); // safe twice
+});
+
+Deno.test("close() rejects a pending next() with a clear 'reader closed' error", async () => {
+  const seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  // A warm pool: the next stream's first mask goes to the worker.
+  await collect(seg.masks(undefined, { workers: 1 }));
+  await workerLoaded(seg);
+  const it = seg.masks(undefined, { workers: 1 });
+  await it.next();
+  const pending = it.next();
+  // Whether the mask is with the worker or decoded here, next() has not
+  // settled yet: close() now must make it reject.
+  seg.close();
+  await assert.rejects(() => pending, /Reader closed: .*\.h5 was closed/);
+  // A stream resumed after close() throws the same.
+  const later = seg.masks(undefined, { workers: 1 });
+  await assert.rejects(() => later.next(), /closed/);
+});
+
+Deno.test("a script that reads one mask of a stream and closes exits at once", async () => {
+  const dir = await smallSampleDir();
+  const r = await runScript(`
+const seg = await Segmentations.open({ dataDir: ${JSON.stringify(dir)} });
+const first = await seg.masks(undefined, { workers: 1 }).next();
+console.log("row", first.value.maskRow);
+seg.close();
+console.log("end", Date.now());
+`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /row 0/);
+  assert.ok(r.exitLagMs < 3000, `exited ${r.exitLagMs} ms after its end`);
+});
+
+Deno.test("a script that drops a stream without return() or close() still exits", async () => {
+  const dir = await smallSampleDir();
+  const r = await runScript(`
+const seg = await Segmentations.open({ dataDir: ${JSON.stringify(dir)} });
+const it = seg.masks(undefined, { workers: 1 });
+await it.next();
+await it.next();
+const stats = await seg.stats(undefined, { cache: false, workers: 1 });
+console.log("stats", stats.height);
+globalThis.addEventListener("unload", () => console.log("unloaded"));
+console.log("end", Date.now());
+`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /stats \d+\nend \d+\nunloaded/);
+  // The pool ends after a minute idle; exiting at once shows it never held the process.
+  assert.ok(r.exitLagMs < 3000, `exited ${r.exitLagMs} ms after its end`);
+});
