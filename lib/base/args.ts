@@ -38,7 +38,7 @@ export type OptionKind =
   | "frame"
   | "object"
   | "any"
-  | readonly (string | number)[];
+  | readonly (string | number | boolean)[];
 
 /** Option names and what each accepts, e.g. `{ minScore: "number" }`. */
 export type OptionSpec = Readonly<Record<string, OptionKind>>;
@@ -259,11 +259,11 @@ export function checkOneOf(
   fn: string,
   param: string,
   value: unknown,
-  choices: readonly (string | number)[],
+  choices: readonly (string | number | boolean)[],
   options: CheckOptions = {},
 ): void {
   if (value === undefined && options.optional) return;
-  if (choices.includes(value as string | number)) return;
+  if (choices.includes(value as string | number | boolean)) return;
   throw new RangeError(
     `${fn}: ${param} must be one of ${
       choices.map((c) => JSON.stringify(c)).join(", ")

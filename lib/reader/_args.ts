@@ -26,7 +26,7 @@ export const STREAM_OPTIONS = {
 /** `StatsOptions`. */
 export const STATS_OPTIONS = {
   ...STREAM_OPTIONS,
-  cache: "boolean",
+  cache: [true, false, "user", "data"],
 } as const satisfies OptionSpec;
 
 /** `NounsOptions`. */

@@ -102,3 +102,19 @@ export async function withEnv<T>(
     apply(saved);
   }
 }
+
+/**
+ * Deno's own cache folder, as this process resolved it. A child process
+ * given another XDG_CACHE_HOME would otherwise look for Deno's cache (npm
+ * packages included) under it, and download every package again.
+ */
+export const DENO_DIR: string = await (async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return (JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    denoDir: string;
+  }).denoDir;
+})();

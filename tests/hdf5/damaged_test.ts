@@ -15,7 +15,7 @@ import {
   type MaskSource,
   openMaskSource,
 } from "../../lib/reader/_mask_source.ts";
-import { streamRows } from "../../lib/reader/_stream.ts";
+import { MaskStreamer } from "../../lib/reader/_stream.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(
@@ -416,13 +416,16 @@ test("masks are binary: a stored 2 is an error naming the row, in row(), masks()
       const all = [...rows.keys()];
       for (const kind of ["decode", "stats"] as const) {
         for (const workers of [0, 2]) {
-          await assert.rejects(async () => {
-            for await (
-              const _ of streamRows(src, path, all, kind, { workers })
-            ) {
-              // drain
-            }
-          }, /mask row 3\b.*value 2|value 2.*/);
+          const streamer = new MaskStreamer(src, path);
+          try {
+            await assert.rejects(async () => {
+              for await (const _ of streamer.stream(all, kind, { workers })) {
+                // drain
+              }
+            }, /mask row 3\b.*value 2|value 2.*/);
+          } finally {
+            streamer.close(new Error("test done"));
+          }
         }
       }
     } finally {

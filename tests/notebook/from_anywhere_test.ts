@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import { ensureSample } from "../../lib/data/sample.ts";
-import { H5PY_FIXTURE, tempDirAtExit } from "../_support/helpers.ts";
+import { DENO_DIR, H5PY_FIXTURE, tempDirAtExit } from "../_support/helpers.ts";
 import {
   checkTools,
   codeCells,
@@ -54,6 +54,7 @@ function envFor(dir: string, dataDir?: string): Record<string, string> {
     ...Deno.env.toObject(),
     NO_COLOR: "1",
     XDG_CACHE_HOME: join(dir, "cache"),
+    DENO_DIR,
     XDG_CONFIG_HOME: join(dir, "config"),
     ...(dataDir ? { LAION_FMRI_DATA_DIR: dataDir } : {}),
   };

@@ -1,6 +1,7 @@
 // The notebooks, executed top to bottom by real Jupyter (nbconvert) with the
 // Deno kernel, on a fresh synthetic sample; the expected values are computed
 // here from the CSV, independently of the library's helpers.
+import { DENO_DIR } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureSample } from "../../lib/data/sample.ts";
@@ -359,6 +360,7 @@ Deno.test({
     const env = {
       ...want.env,
       XDG_CACHE_HOME: await tempDir("seg-nb-cache-"),
+      DENO_DIR,
     };
     const { nb, missing } = await executeNotebook(
       join(NOTEBOOKS, "analysis.ipynb"),

@@ -7,6 +7,7 @@ import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import {
   copyOfDataDir,
   copyOfH5pyFixture,
+  DENO_DIR,
   smallSampleDir,
   withEnv,
 } from "../_support/helpers.ts";
@@ -186,7 +187,7 @@ Deno.test('stats() with cache: "data" writes beside the data; cache: false write
     assert.deepEqual(second.toRecords(), first.toRecords());
     await assert.rejects(
       () => again.stats(undefined, { cache: "yes" as never }),
-      /cache must be true, false, "user" or "data"; got "yes"/,
+      /cache must be one of true, false, "user", "data"; got the string "yes"/,
     );
   });
 });
@@ -224,7 +225,7 @@ console.log("rows", a.height, b.height);
           "--allow-sys",
           script,
         ],
-        env: { XDG_CACHE_HOME: cache },
+        env: { XDG_CACHE_HOME: cache, DENO_DIR },
       }).output();
       const stdout = new TextDecoder().decode(out.stdout);
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
