@@ -64,3 +64,18 @@ export const METADATA_COLUMNS = [
   "localized",
   "mask_file",
 ] as const;
+
+/**
+ * This package's folder in the user's cache directory:
+ * `$XDG_CACHE_HOME/laion-fmri-segmentations`, else
+ * `~/.cache/laion-fmri-segmentations`. Caches and the synthetic sample live
+ * here, never in a data folder (often shared or read-only).
+ */
+export function userCacheDir(): string {
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+  return join(
+    xdg && xdg.length > 0 ? xdg : join(home, ".cache"),
+    "laion-fmri-segmentations",
+  );
+}

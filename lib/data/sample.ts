@@ -16,6 +16,7 @@ import {
   SEGMENTATIONS_CSV,
   SEGMENTATIONS_H5,
   STIMULI_DIR,
+  userCacheDir,
 } from "./paths.ts";
 import { plan, type SampleMask } from "./_sample_plan.ts";
 import { rasterize, rng } from "./_sample_shapes.ts";
@@ -159,13 +160,7 @@ async function writeMasks(
 
 /** Where {@link ensureSample} keeps the sample: `$XDG_CACHE_HOME` (or `~/.cache`)`/laion-fmri-segmentations/sample-v<N>`. */
 export function sampleDir(): string {
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME") ?? ".";
-  return join(
-    xdg && xdg.length > 0 ? xdg : join(home, ".cache"),
-    "laion-fmri-segmentations",
-    `sample-v${SAMPLE_VERSION}`,
-  );
+  return join(userCacheDir(), `sample-v${SAMPLE_VERSION}`);
 }
 
 /**

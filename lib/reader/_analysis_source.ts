@@ -2,6 +2,7 @@
 // reader: its public surface only, so they never import the reader's module
 // (which delegates to them) and stay free of its private index.
 import { pl } from "../deps.ts";
+import { maskRowsOf } from "./_frame.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
 import type { Mask } from "./mask.ts";
 import type { StreamOptions } from "./_stream.ts";
@@ -39,33 +40,9 @@ export function selectionRows(
   source: AnalysisSource,
   selection: Selection | undefined,
 ): Int32Array {
-  let rows: number[];
-  if (selection === undefined) {
-    return Int32Array.from({ length: source.length }, (_, i) => i);
-  } else if (Array.isArray(selection)) {
-    rows = selection as number[];
-  } else {
-    const frame = selection as pl.DataFrame;
-    if (!frame.columns.includes("mask_row")) {
-      throw new TypeError(
-        `The selection frame has no mask_row column (it has: ${
-          frame.columns.join(", ")
-        }); filter seg.metadata, or pass mask rows.`,
-      );
-    }
-    rows = (frame.getColumn("mask_row").toArray() as (number | bigint | null)[])
-      .map((v) => v === null ? NaN : Number(v));
-  }
-  for (const r of rows) {
-    if (!Number.isInteger(r) || r < 0 || r >= source.length) {
-      throw new RangeError(
-        `Mask row ${r} is out of range: ${source.paths.h5} holds rows 0 to ${
-          source.length - 1
-        }.`,
-      );
-    }
-  }
-  return Int32Array.from(rows);
+  return Int32Array.from(
+    maskRowsOf(selection, source.length, source.paths.h5),
+  );
 }
 
 /**

@@ -1,9 +1,11 @@
 // The whole-file coverage table, cached as Parquet in the user cache dir
-// (never in the data folder): named by a hash of the HDF5 file's path, size
-// and mtime and of the CSV's size, mtime and content, so a changed file of
-// either kind never reads stale numbers.
+// (never in the data folder): named by a hash of the HDF5 file's path and
+// content digest (the one the statistics cache keys on) and of the CSV's
+// content, so a changed file of either kind never reads stale numbers.
 import { join, resolve } from "node:path";
 import { pl } from "../deps.ts";
+import { userCacheDir } from "../data/paths.ts";
+import { contentDigest } from "./_stats_cache.ts";
 
 /** Bumped when the cached table's meaning changes. */
 const VERSION = 1;
@@ -20,13 +22,7 @@ export const COVERAGE_CACHE_COLUMNS = [
 
 /** `$XDG_CACHE_HOME/laion-fmri-segmentations/coverage` (or under ~/.cache). */
 export function coverageCacheDir(): string {
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
-  return join(
-    xdg && xdg.length > 0 ? xdg : join(home, ".cache"),
-    "laion-fmri-segmentations",
-    "coverage",
-  );
+  return join(userCacheDir(), "coverage");
 }
 
 async function sha256(bytes: Uint8Array | string): Promise<string> {
@@ -48,15 +44,13 @@ export async function coverageCachePath(
   width: number,
   height: number,
 ): Promise<string> {
-  const h5 = await Deno.stat(h5Path);
   const csv = await Deno.stat(csvPath);
   const csvHash = await sha256(await Deno.readFile(csvPath));
   const key = await sha256(
     [
       VERSION,
       resolve(h5Path),
-      h5.size,
-      h5.mtime?.getTime() ?? 0,
+      contentDigest(h5Path),
       csv.size,
       csv.mtime?.getTime() ?? 0,
       csvHash,

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { pl } from "../deps.ts";
+import { userCacheDir } from "../data/paths.ts";
 
 /** Columns of the cached per-HDF5-row statistics. */
 export const CACHE_COLUMNS = [
@@ -23,16 +24,6 @@ export type StatsCachePlace = "user" | "data";
 
 // Bumped when the cached columns or their types change.
 const SCHEMA = "v2";
-
-/** `$XDG_CACHE_HOME/laion-fmri-segmentations` or `~/.cache/laion-fmri-segmentations`. */
-export function userCacheDir(): string {
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
-  return join(
-    xdg && xdg.length > 0 ? xdg : join(home, ".cache"),
-    "laion-fmri-segmentations",
-  );
-}
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");

@@ -21,6 +21,7 @@ import {
   type SegmentationsOpenOptions,
 } from "./_open.ts";
 export type { SegmentationsOpenOptions } from "./_open.ts";
+import { maskRowsOf } from "./_frame.ts";
 import { MetadataIndex } from "./_metadata_index.ts";
 import { STAT } from "./_mask_stats.ts";
 import {
@@ -539,35 +540,7 @@ export class SegmentationsReader implements Disposable {
   }
 
   #selectRows(selection: MaskSelection | undefined): number[] {
-    let rows: number[];
-    if (selection === undefined) {
-      rows = Array.from({ length: this.length }, (_, i) => i);
-    } else if (Array.isArray(selection)) {
-      rows = [...selection];
-    } else {
-      const frame = selection as pl.DataFrame;
-      if (!frame.columns.includes("mask_row")) {
-        throw new TypeError(
-          `The selection frame has no mask_row column (it has: ${
-            frame.columns.join(", ")
-          }); ` +
-            `filter seg.metadata, or pass mask rows.`,
-        );
-      }
-      rows =
-        (frame.getColumn("mask_row").toArray() as (number | bigint | null)[])
-          .map((v) => v === null ? NaN : Number(v));
-    }
-    for (const r of rows) {
-      if (!Number.isInteger(r) || r < 0 || r >= this.length) {
-        throw new RangeError(
-          `Mask row ${r} is out of range: ${this.paths.h5} holds rows 0 to ${
-            this.length - 1
-          }.`,
-        );
-      }
-    }
-    return rows;
+    return maskRowsOf(selection, this.length, this.paths.h5);
   }
 
   #statsFrame(perRow: pl.DataFrame, rows: number[]): pl.DataFrame {

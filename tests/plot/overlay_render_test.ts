@@ -165,7 +165,7 @@ Deno.test({
         [busyFigure, plainFigure, oodFigure].map(slot).join("")
       }</body></html>`,
     );
-    const shots = await Deno.makeTempDir({ prefix: "seg-screenshot-" });
+    const shots = await tempDir("seg-screenshot-");
     const png = await screenshot(html, join(shots, "overlays.png"), PAGE);
     console.log(`screenshot: ${png}`);
     const pixels = await decodeImage(png);
