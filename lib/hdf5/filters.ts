@@ -132,7 +132,7 @@ export function decodeChunk(
     const filter = filters[i];
     switch (filter.id) {
       case FILTER.DEFLATE:
-        buf = inflate(buf, expectedBytes + 4 * filters.length, expectedBytes);
+        buf = inflate(buf, expectedBytes + 4 * filters.length);
         break;
       case FILTER.SHUFFLE:
         buf = unshuffle(buf, filter.clientData[0] ?? elementSize);
@@ -158,15 +158,12 @@ export function decodeChunk(
   return buf;
 }
 
-function inflate(buf: Uint8Array, limit: number, size: number): Uint8Array {
+function inflate(buf: Uint8Array, limit: number): Uint8Array {
   let out: Uint8Array;
   try {
-    // One output buffer of the expected size: the default 16 KiB pieces
-    // joined at the end make inflate several times slower on 1 MB masks.
-    out = inflateSync(buf, {
-      maxOutputLength: Math.max(limit, 1),
-      chunkSize: Math.max(size, 64),
-    });
+    // Default 16 KiB output pieces: a chunkSize of the mask's size measured
+    // 4x slower per row() (a fresh 1 MB buffer per call, then copied).
+    out = inflateSync(buf, { maxOutputLength: Math.max(limit, 1) });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`chunk fails to inflate (${why}); the chunk is corrupt`, {
