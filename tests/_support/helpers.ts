@@ -118,3 +118,27 @@ export const DENO_DIR: string = await (async () => {
     denoDir: string;
   }).denoDir;
 })();
+
+/** Debian's Python, which has h5py (the pyenv python3 first on PATH may not). */
+export const PYTHON = "/usr/bin/python3";
+
+/**
+ * Whether {@link PYTHON} imports h5py; under CI=true its absence is an
+ * error, never a skipped test.
+ */
+export async function h5pyAvailable(): Promise<boolean> {
+  let ok = false;
+  try {
+    ({ success: ok } = await new Deno.Command(PYTHON, {
+      args: ["-c", "import h5py"],
+      stdout: "null",
+      stderr: "null",
+    }).output());
+  } catch {
+    ok = false;
+  }
+  if (!ok && Deno.env.get("CI") === "true") {
+    throw new Error(`${PYTHON} with h5py is required under CI=true`);
+  }
+  return ok;
+}

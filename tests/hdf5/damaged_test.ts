@@ -5,6 +5,7 @@
  * an error naming the file; never garbage, never a silent fill.
  */
 
+import { h5pyAvailable, PYTHON } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,28 +18,11 @@ import {
 } from "../../lib/reader/_mask_source.ts";
 import { MaskStreamer } from "../../lib/reader/_stream.ts";
 
-const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(
   new URL("../fixtures/make_damaged.py", import.meta.url),
 );
 
-async function hasH5py(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(PYTHON, {
-      args: ["-c", "import h5py"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-const available = await hasH5py();
-if (!available && Deno.env.get("CI") === "true") {
-  throw new Error(`${PYTHON} with h5py is required under CI=true`);
-}
+const available = await h5pyAvailable();
 
 let made: Promise<string> | undefined;
 /** The h5py files, written once per test process into a temp folder. */

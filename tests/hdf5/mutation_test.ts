@@ -11,13 +11,13 @@
  * then h5py returns the very same bytes, and the test asserts exactly that.
  */
 
+import { h5pyAvailable, PYTHON } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openMaskSource } from "../../lib/reader/_mask_source.ts";
 
-const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(
   new URL("../fixtures/mutants.py", import.meta.url),
 );
@@ -44,25 +44,9 @@ interface Summary {
   }[];
 }
 
-async function hasH5py(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(PYTHON, {
-      args: ["-c", "import h5py"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-const available = await hasH5py();
-if (!available && Deno.env.get("CI") === "true") {
-  throw new Error(`${PYTHON} with h5py is required under CI=true`);
-}
+const available = await h5pyAvailable();
 
 Deno.test({
   name:
