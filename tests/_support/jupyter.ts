@@ -305,3 +305,29 @@ export function countNear(
   }
   return n;
 }
+
+/** Writes a Deno-kernel notebook of `cells` (code sources, in order) to `path`. */
+export async function writeNotebook(
+  path: string,
+  cells: readonly string[],
+): Promise<void> {
+  const notebook = {
+    cells: cells.map((source) => ({
+      cell_type: "code",
+      execution_count: null,
+      metadata: {},
+      outputs: [],
+      source,
+    })),
+    metadata: {
+      kernelspec: {
+        name: "deno",
+        display_name: "Deno",
+        language: "typescript",
+      },
+    },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  await Deno.writeTextFile(path, JSON.stringify(notebook));
+}

@@ -9,6 +9,7 @@
 
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
+import { withEnv } from "./helpers.ts";
 
 /** One scripted misbehaviour, used by the next GET of its key. */
 export type Fault =
@@ -534,4 +535,57 @@ export async function makeBucket(
   }
   await Deno.writeTextFile(join(root, "outside.txt"), "not under stimuli/\n");
   return { root, h5, csv };
+}
+
+/** What {@link withBucket} hands a test. */
+export interface BucketFixture {
+  bucket: Bucket;
+  s3: FakeS3;
+  dataDir: string;
+  h5Path: string;
+  csvPath: string;
+  /** Messages a test collects (e.g. from `onMessage`), in order. */
+  messages: string[];
+  /** Replace a served object (the emulator reads it per request). */
+  serve(key: string, bytes: Uint8Array): void;
+}
+
+/**
+ * A bucket, a server for it and a data dir (empty and temporary unless
+ * `dataDir` is given); retries wait 1 ms. Everything it made is removed
+ * after `fn`, pass or fail.
+ */
+export async function withBucket(
+  fn: (f: BucketFixture) => Promise<void>,
+  options: FakeS3Options & MakeBucketOptions & { dataDir?: string } = {},
+): Promise<void> {
+  const bucket = await makeBucket(options);
+  const s3 = FakeS3.start(bucket.root, options);
+  const dataDir = options.dataDir ??
+    await Deno.makeTempDir({ prefix: "laion_fmri_data_" });
+  try {
+    await withEnv({
+      LAION_FMRI_RETRY_DELAY_MS: "1",
+      LAION_FMRI_S3_URL: undefined,
+    }, () =>
+      fn({
+        bucket,
+        s3,
+        dataDir,
+        h5Path: join(dataDir, ...H5_KEY.split("/")),
+        csvPath: join(dataDir, ...CSV_KEY.split("/")),
+        messages: [],
+        serve(key, bytes) {
+          Deno.writeFileSync(join(bucket.root, ...key.split("/")), bytes);
+          if (key === H5_KEY) bucket.h5 = bytes;
+          if (key === CSV_KEY) bucket.csv = bytes;
+        },
+      }));
+  } finally {
+    await s3.close();
+    await Deno.remove(bucket.root, { recursive: true });
+    if (options.dataDir === undefined) {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  }
 }

@@ -15,65 +15,17 @@ import { testHooks } from "../../lib/data/_transfer.ts";
 import { main } from "../../lib/cli/main.ts";
 import { writeSample } from "../../lib/data/sample.ts";
 import {
-  type Bucket,
+  type BucketFixture,
   CSV_KEY,
   FakeS3,
-  type FakeS3Options,
   H5_KEY,
-  makeBucket,
+  withBucket,
 } from "../_support/s3_server.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const H5_NAME = "task-images_desc-segmentations.h5";
 
-interface Fixture {
-  bucket: Bucket;
-  s3: FakeS3;
-  dataDir: string;
-  h5Path: string;
-  csvPath: string;
-  /** Every message the runs of {@link run} gave, in order. */
-  messages: string[];
-  /** Replace a served object (the emulator reads it per request). */
-  serve(key: string, bytes: Uint8Array): void;
-}
-
-async function withFixture(
-  fn: (f: Fixture) => Promise<void>,
-  options: FakeS3Options & { h5Size?: number; dataDir?: string } = {},
-): Promise<void> {
-  const bucket = await makeBucket({ h5Size: options.h5Size });
-  const s3 = FakeS3.start(bucket.root, options);
-  const dataDir = options.dataDir ??
-    await Deno.makeTempDir({ prefix: "laion_fmri_faults_" });
-  try {
-    await withEnv({
-      LAION_FMRI_RETRY_DELAY_MS: "1",
-      LAION_FMRI_S3_URL: undefined,
-    }, () =>
-      fn({
-        bucket,
-        s3,
-        dataDir,
-        h5Path: join(dataDir, ...H5_KEY.split("/")),
-        csvPath: join(dataDir, ...CSV_KEY.split("/")),
-        messages: [],
-        serve(key, bytes) {
-          Deno.writeFileSync(join(bucket.root, ...key.split("/")), bytes);
-          if (key === H5_KEY) bucket.h5 = bytes;
-          if (key === CSV_KEY) bucket.csv = bytes;
-        },
-      }));
-  } finally {
-    await s3.close();
-    await Deno.remove(bucket.root, { recursive: true });
-    if (options.dataDir === undefined) {
-      await Deno.remove(dataDir, { recursive: true });
-    }
-  }
-}
-
-function run(f: Fixture, extra: DownloadOptions = {}) {
+function run(f: BucketFixture, extra: DownloadOptions = {}) {
   return downloadSegmentations({
     dataDir: f.dataDir,
     baseUrl: f.s3.url,
@@ -88,7 +40,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Success: both files are the served objects, and nothing is left over. */
-async function assertComplete(f: Fixture): Promise<void> {
+async function assertComplete(f: BucketFixture): Promise<void> {
   assert.deepStrictEqual(await Deno.readFile(f.h5Path), f.bucket.h5);
   assert.deepStrictEqual(await Deno.readFile(f.csvPath), f.bucket.csv);
   assert(!await exists(`${f.h5Path}.part`), "no .part left");
@@ -99,7 +51,7 @@ async function assertComplete(f: Fixture): Promise<void> {
 async function assertFails(
   promise: Promise<unknown>,
   pattern: RegExp,
-  f: Fixture,
+  f: BucketFixture,
 ): Promise<Error> {
   const err = await promise.then(
     () => assert.fail("expected the download to fail"),
@@ -117,7 +69,7 @@ function gets(s3: FakeS3, key: string) {
 
 /** A .part of `bytes` with (or without) the record a run writes beside it. */
 async function leftoverPart(
-  f: Fixture,
+  f: BucketFixture,
   bytes: Uint8Array,
   record: boolean,
 ): Promise<void> {
@@ -170,7 +122,7 @@ for (const ignoreRange of [false, true]) {
       const reps = ignoreRange ? 6 : 20;
       let waited = 0;
       for (let rep = 0; rep < reps; rep++) {
-        await withFixture(async (f) => {
+        await withBucket(async (f) => {
           // Three runs, started a little apart so they meet at different points.
           const child = cli(
             ["download-segmentations", "--data-dir", f.dataDir],
@@ -205,7 +157,7 @@ for (const ignoreRange of [false, true]) {
 }
 
 Deno.test("a second run started mid-file waits for the first (server ignoring Range), both succeed", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     const first = run(f);
     const deadline = Date.now() + 30_000;
     while (
@@ -232,7 +184,7 @@ Deno.test("a second run started mid-file waits for the first (server ignoring Ra
 });
 
 Deno.test("a run gives up waiting for a lock after lockTimeout, naming the file; a later run succeeds", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     const lockPath = join(f.dataDir, "stimuli", ".download", `${H5_NAME}.lock`);
     await Deno.mkdir(join(f.dataDir, "stimuli", ".download"), {
       recursive: true,
@@ -274,7 +226,7 @@ for (const ignoreIfRange of [false, true]) {
     ] as const
   ) {
     Deno.test(`object changed between runs (${what}, server ${server} If-Range): the old .part is discarded`, async () => {
-      await withFixture(async (f) => {
+      await withBucket(async (f) => {
         f.s3.fail(H5_KEY, { drop: 1_000_000 });
         await assertFails(
           run(f, { retries: 0 }),
@@ -298,7 +250,7 @@ for (const ignoreIfRange of [false, true]) {
   }
 
   Deno.test(`object changed within a run (server ${server} If-Range): restarts from zero, ends with the new object`, async () => {
-    await withFixture(async (f) => {
+    await withBucket(async (f) => {
       f.s3.fail(H5_KEY, { drop: 1_000_000 });
       let changed = false;
       await run(f, {
@@ -333,7 +285,7 @@ for (const ignoreIfRange of [false, true]) {
 }
 
 Deno.test("CSV with one value edited (same size) between runs: the new CSV, not a seam of both", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await run(f);
     const text = new TextDecoder().decode(f.bucket.csv);
     const edited = new TextEncoder().encode(
@@ -356,7 +308,7 @@ Deno.test("CSV with one value edited (same size) between runs: the new CSV, not 
 });
 
 Deno.test("object changed after the listing, before the GET: the served version is fetched and verified", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.misreport(H5_KEY, { etag: `"${"0".repeat(32)}"` });
     await run(f);
     await assertComplete(f);
@@ -368,7 +320,7 @@ Deno.test("object changed after the listing, before the GET: the served version 
 });
 
 Deno.test("server ignoring Range: a dropped transfer restarts from zero instead of appending", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { drop: 1_000_000 });
     await run(f);
     await assertComplete(f);
@@ -394,7 +346,7 @@ for (
   ] as const
 ) {
   Deno.test(`leftover .part of ${what}: never renamed or resumed unchecked`, async () => {
-    await withFixture(async (f) => {
+    await withBucket(async (f) => {
       await leftoverPart(f, new Uint8Array(size), record);
       await run(f);
       await assertComplete(f);
@@ -417,7 +369,7 @@ for (
 }
 
 Deno.test("multipart ETag: verified when the part size is a common one, said so when it cannot be", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await run(f);
     await assertComplete(f);
     const manifest = JSON.parse(
@@ -428,7 +380,7 @@ Deno.test("multipart ETag: verified when the part size is a common one, said so 
     assert.equal(manifest.files[H5_KEY].checkedBy, "multipart-md5");
     assert.match(manifest.files[H5_KEY].etag, /^[0-9a-f]{32}-2$/);
   }, { h5Size: 6_000_000, partSize: 5 * 1024 * 1024 });
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await run(f);
     await assertComplete(f);
     assert(
@@ -444,7 +396,7 @@ Deno.test("multipart ETag: verified when the part size is a common one, said so 
 // ---- the final file ---------------------------------------------------------------
 
 Deno.test("corrupt final file: a plain run notices an edit, --verify a silent one, --force fetches anew", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await run(f);
     // An edit (mtime changes): the next plain run rechecks and repairs it.
     await Deno.writeFile(f.h5Path, flipped(f.bucket.h5, 5));
@@ -490,7 +442,7 @@ Deno.test("corrupt final file: a plain run notices an edit, --verify a silent on
 });
 
 Deno.test("a final file without a manifest entry is checked against the ETag's MD5", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await Deno.mkdir(join(f.dataDir, "stimuli"));
     await Deno.writeFile(f.h5Path, flipped(f.bucket.h5, 100));
     await Deno.writeFile(f.csvPath, f.bucket.csv);
@@ -504,7 +456,7 @@ Deno.test("a final file without a manifest entry is checked against the ETag's M
 // ---- timeouts and backoff -----------------------------------------------------------
 
 Deno.test("a listing that is never answered times out, retries, then names the host", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail("", { hang: true }, { hang: true });
     const started = performance.now();
     await assertFails(
@@ -517,7 +469,7 @@ Deno.test("a listing that is never answered times out, retries, then names the h
 });
 
 Deno.test("an object GET that is never answered is retried and the download completes", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { hang: true });
     // Generous: other answers must come in time on a loaded machine.
     await run(f, { connectTimeout: 1000 });
@@ -527,7 +479,7 @@ Deno.test("an object GET that is never answered is retried and the download comp
 });
 
 Deno.test("a stalled transfer times out and resumes from the bytes on disk", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { stall: 300_000 });
     await run(f, { stallTimeout: 1000 });
     await assertComplete(f);
@@ -546,7 +498,7 @@ Deno.test("a stalled transfer times out and resumes from the bytes on disk", asy
 });
 
 Deno.test("a transfer that stalls on every attempt fails naming the host, keeping the .part", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { stall: 300_000 }, { stall: 100_000 });
     await assertFails(
       run(f, { stallTimeout: 800, retries: 1 }),
@@ -561,7 +513,7 @@ Deno.test("a transfer that stalls on every attempt fails naming the host, keepin
 });
 
 Deno.test("503 with Retry-After in seconds and as an HTTP date is honoured, and capped", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { status: 503, retryAfter: "1" });
     let started = performance.now();
     await run(f);
@@ -647,7 +599,7 @@ Deno.test("disk full while writing: names the file and the space needed, keeps t
   const dataDir = disk.dir ??
     await Deno.makeTempDir({ prefix: "laion_fmri_faults_" });
   try {
-    await withFixture(async (f) => {
+    await withBucket(async (f) => {
       const filler = join(dataDir, "filler");
       let writes = 0;
       if (!disk.dir) {
@@ -696,7 +648,7 @@ Deno.test("disk full while writing: names the file and the space needed, keeps t
 });
 
 Deno.test("not enough space before a transfer: says how much is needed and free", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     // A listing far larger than any disk: refused before any byte is fetched.
     f.s3.misreport(H5_KEY, { size: 4e15 });
     await assertFails(
@@ -710,7 +662,7 @@ Deno.test("not enough space before a transfer: says how much is needed and free"
   if (!disk.dir) {
     return console.warn("no tmpfs here: only the listed-size case ran");
   }
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await assertFails(
       run(f),
       /^Not enough disk space for .*task-images_desc-segmentations\.h5\.part: 3\.0 MB more are needed, 1\.0 MB free on that disk\./,
@@ -721,7 +673,7 @@ Deno.test("not enough space before a transfer: says how much is needed and free"
 
 Deno.test("3 CLI processes at once into one data dir, 3 times", async () => {
   for (let rep = 0; rep < 3; rep++) {
-    await withFixture(async (f) => {
+    await withBucket(async (f) => {
       const runs = await Promise.all(
         [0, 1, 2].map(() =>
           cli(["download-segmentations", "--data-dir", f.dataDir], {
@@ -751,7 +703,7 @@ Deno.test("3 CLI processes at once into one data dir, 3 times", async () => {
 // ---- messages ----------------------------------------------------------------------
 
 Deno.test("a file where stimuli/ should be, and a folder where a file should be", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await Deno.writeTextFile(join(f.dataDir, "stimuli"), "oops");
     await assertFails(
       run(f),
@@ -773,7 +725,7 @@ Deno.test("a file where stimuli/ should be, and a folder where a file should be"
 });
 
 Deno.test("a listing larger than the object names both sizes, and a rerun does not loop", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.misreport(H5_KEY, { size: 3_500_000 });
     for (let i = 0; i < 2; i++) {
       const err = await assertFails(
@@ -905,7 +857,7 @@ Deno.test({
     "in a terminal: a stalled bar shows the bytes on disk, and Ctrl-C's message starts on its own line",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    await withFixture(async (f) => {
+    await withBucket(async (f) => {
       f.s3.fail(H5_KEY, { stall: 600_000 });
       // util-linux `script` gives the CLI a pseudo-terminal; byte 3 on it is Ctrl-C.
       const command =

@@ -16,12 +16,11 @@ import {
   TerminalSink,
 } from "../../lib/display/progress.ts";
 import {
-  type Bucket,
+  type BucketFixture,
   CSV_KEY,
-  FakeS3,
-  type FakeS3Options,
+  type FakeS3,
   H5_KEY,
-  makeBucket,
+  withBucket,
 } from "../_support/s3_server.ts";
 
 const H5_NAME = "task-images_desc-segmentations.h5";
@@ -45,44 +44,6 @@ async function rejects<E extends Error>(
   throw new assert.AssertionError({ message: "expected a rejection" });
 }
 
-interface Fixture {
-  bucket: Bucket;
-  s3: FakeS3;
-  dataDir: string;
-  h5Path: string;
-  csvPath: string;
-}
-
-/**
- * A bucket, a server for it and an empty data dir; retries wait 1 ms. Everything
- * is torn down after `fn`, pass or fail.
- */
-async function withFixture(
-  fn: (f: Fixture) => Promise<void>,
-  options: FakeS3Options & { withoutCsv?: boolean } = {},
-): Promise<void> {
-  const bucket = await makeBucket({ withoutCsv: options.withoutCsv });
-  const s3 = FakeS3.start(bucket.root, options);
-  const dataDir = await Deno.makeTempDir({ prefix: "laion_fmri_data_" });
-  try {
-    await withEnv({
-      LAION_FMRI_RETRY_DELAY_MS: "1",
-      LAION_FMRI_S3_URL: undefined,
-    }, () =>
-      fn({
-        bucket,
-        s3,
-        dataDir,
-        h5Path: join(dataDir, ...H5_KEY.split("/")),
-        csvPath: join(dataDir, ...CSV_KEY.split("/")),
-      }));
-  } finally {
-    await s3.close();
-    await Deno.remove(bucket.root, { recursive: true });
-    await Deno.remove(dataDir, { recursive: true });
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -94,7 +55,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 function download(
-  f: Fixture,
+  f: BucketFixture,
   extra: Parameters<typeof downloadSegmentations>[0] = {},
 ) {
   return downloadSegmentations({
@@ -110,7 +71,7 @@ function md5Hex(bytes: Uint8Array): string {
 }
 
 /** A .part of the masks file with the record a run writes beside it (the served version). */
-async function writePart(f: Fixture, bytes: Uint8Array): Promise<void> {
+async function writePart(f: BucketFixture, bytes: Uint8Array): Promise<void> {
   await Deno.mkdir(join(f.dataDir, "stimuli"), { recursive: true });
   await Deno.writeFile(`${f.h5Path}.part`, bytes);
   await Deno.writeTextFile(
@@ -129,7 +90,7 @@ function objectGets(s3: FakeS3, key: string) {
 }
 
 Deno.test("downloadSegmentations() writes both files byte-identical into <dataDir>/stimuli/", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     const events: DownloadProgress[] = [];
     const out = await download(f, { onProgress: (p) => events.push(p) });
     assert.deepStrictEqual(out, { h5: f.h5Path, csv: f.csvPath });
@@ -162,7 +123,7 @@ Deno.test("downloadSegmentations() writes both files byte-identical into <dataDi
 });
 
 Deno.test("downloadSegmentations() rerun with complete files sends no object GET", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await download(f);
     const before = f.s3.requests.length;
     const events: DownloadProgress[] = [];
@@ -178,7 +139,7 @@ Deno.test("downloadSegmentations() rerun with complete files sends no object GET
 });
 
 Deno.test("downloadSegmentations() resumes a .part with Range from its size", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     const kept = 1_234_567;
     await writePart(f, f.bucket.h5.subarray(0, kept));
     const events: DownloadProgress[] = [];
@@ -200,7 +161,7 @@ Deno.test("downloadSegmentations() resumes a .part with Range from its size", as
 });
 
 Deno.test("downloadSegmentations() retries a dropped connection, resuming from the .part", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { drop: 1_000_000 });
     await download(f);
     const gets = objectGets(f.s3, H5_KEY);
@@ -217,7 +178,7 @@ Deno.test("downloadSegmentations() retries a dropped connection, resuming from t
 });
 
 Deno.test("downloadSegmentations() retries HTTP 503 for objects and for the listing", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail("", { status: 503 });
     f.s3.fail(H5_KEY, { status: 503 }, { status: 500 });
     await download(f);
@@ -235,7 +196,7 @@ Deno.test("downloadSegmentations() retries HTTP 503 for objects and for the list
 });
 
 Deno.test("downloadSegmentations() does not retry a 4xx", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { status: 403 });
     const err = await rejects(() => download(f), Error);
     assert.match(err.message, /HTTP 403 .*InjectedFault/);
@@ -246,7 +207,7 @@ Deno.test("downloadSegmentations() does not retry a 4xx", async () => {
 });
 
 Deno.test("downloadSegmentations() gives up after 4 retries with a clear error and no final file", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { drop: 500_000 }, { status: 503 }, { status: 503 }, {
       status: 503,
     }, {
@@ -274,7 +235,7 @@ Deno.test("downloadSegmentations() gives up after 4 retries with a clear error a
 });
 
 Deno.test("downloadSegmentations() restarts cleanly when a Range request is answered with 200", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     // Not a prefix: appending would corrupt the file, truncating fixes it.
     await writePart(f, new Uint8Array(700_000).fill(0xee));
     f.s3.fail(H5_KEY, { ignoreRange: true });
@@ -288,7 +249,7 @@ Deno.test("downloadSegmentations() restarts cleanly when a Range request is answ
 });
 
 Deno.test("downloadSegmentations() discards a .part larger than the listed size", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await writePart(f, new Uint8Array(f.bucket.h5.length + 10));
     await download(f);
     assert.deepStrictEqual(objectGets(f.s3, H5_KEY).map((r) => r.range), [
@@ -299,7 +260,7 @@ Deno.test("downloadSegmentations() discards a .part larger than the listed size"
 });
 
 Deno.test("downloadSegmentations() replaces a wrong-size file under the final name", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await Deno.mkdir(join(f.dataDir, "stimuli"));
     await Deno.writeTextFile(f.h5Path, "stale");
     await download(f);
@@ -308,7 +269,7 @@ Deno.test("downloadSegmentations() replaces a wrong-size file under the final na
 });
 
 Deno.test("downloadSegmentations() names both sizes when the server sends another size than listed (no loop)", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     for (const bodySize of [1_000_000, 3_000_100]) {
       f.s3.fail(H5_KEY, { bodySize });
       const err = await rejects(() => download(f), Error);
@@ -328,7 +289,7 @@ Deno.test("downloadSegmentations() names both sizes when the server sends anothe
 });
 
 Deno.test("downloadSegmentations() resumes after a short chunked body", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { bodySize: 1_000_000, chunked: true });
     await download(f);
     assert.deepStrictEqual(
@@ -340,7 +301,7 @@ Deno.test("downloadSegmentations() resumes after a short chunked body", async ()
 });
 
 Deno.test("downloadSegmentations() fails on a long chunked body, discards the .part", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { bodySize: 3_000_100, chunked: true });
     const err = await rejects(() => download(f), Error);
     assert.match(err.message, /sent more than the 3000000 bytes of the object/);
@@ -350,7 +311,7 @@ Deno.test("downloadSegmentations() fails on a long chunked body, discards the .p
 });
 
 Deno.test("downloadSegmentations() follows listing pagination", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await download(f);
     const lists = objectGets(f.s3, "");
     // a_readme, our two keys (task-images_desc-other sorts between them): 4 pages of 1.
@@ -371,7 +332,7 @@ Deno.test("downloadSegmentations() follows listing pagination", async () => {
 });
 
 Deno.test("downloadSegmentations() names the key and URL when a file is not listed", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     const err = await rejects(() => download(f), Error);
     assert.match(
       err.message,
@@ -385,7 +346,7 @@ Deno.test("downloadSegmentations() names the key and URL when a file is not list
 });
 
 Deno.test("downloadSegmentations() aborts mid-body via signal, keeping the .part", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { stall: 800_000 });
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -418,7 +379,7 @@ Deno.test("downloadSegmentations() aborts mid-body via signal, keeping the .part
 });
 
 Deno.test("downloadSegmentations() aborts during the retry backoff", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     f.s3.fail(H5_KEY, { status: 503 });
     const started = performance.now();
     await withEnv({ LAION_FMRI_RETRY_DELAY_MS: "60000" }, async () => {
@@ -434,7 +395,7 @@ Deno.test("downloadSegmentations() aborts during the retry backoff", async () =>
 });
 
 Deno.test("downloadSegmentations() rejects at once with an already aborted signal", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     const err = await rejects(
       () => download(f, { signal: AbortSignal.abort() }),
       DOMException,
@@ -445,7 +406,7 @@ Deno.test("downloadSegmentations() rejects at once with an already aborted signa
 });
 
 Deno.test("downloadSegmentations() takes dataDir and the URL from the environment", async () => {
-  await withFixture(async (f) => {
+  await withBucket(async (f) => {
     await withEnv({
       LAION_FMRI_DATA_DIR: f.dataDir,
       LAION_FMRI_S3_URL: `${f.s3.url}/`,

@@ -21,6 +21,7 @@ import {
   joined,
   ROOT,
   tempDir,
+  writeNotebook,
 } from "../_support/jupyter.ts";
 
 const tools = await checkTools(["jupyter"], "tests/notebook/frames_test.ts");
@@ -211,26 +212,8 @@ Deno.test({
     };\nconst seg = await Segmentations.open({ dataDir: ${
       JSON.stringify(dataDir)
     } });`;
-    const notebook = {
-      cells: [setup, ...list.map(([code]) => code)].map((source) => ({
-        cell_type: "code",
-        execution_count: null,
-        metadata: {},
-        outputs: [],
-        source,
-      })),
-      metadata: {
-        kernelspec: {
-          name: "deno",
-          display_name: "Deno",
-          language: "typescript",
-        },
-      },
-      nbformat: 4,
-      nbformat_minor: 5,
-    };
     const path = join(root, "frames.ipynb");
-    await Deno.writeTextFile(path, JSON.stringify(notebook));
+    await writeNotebook(path, [setup, ...list.map(([code]) => code)]);
     const { nb } = await executeNotebook(path, Deno.env.toObject(), () => []);
     assert.deepEqual(errorOutputs(nb), []);
     const executed = codeCells(nb).slice(1);

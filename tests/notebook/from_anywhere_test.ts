@@ -19,6 +19,7 @@ import {
   joined,
   ROOT,
   run,
+  writeNotebook,
 } from "../_support/jupyter.ts";
 
 const tools = await checkTools(
@@ -206,26 +207,8 @@ Deno.test({
         `const slow = await Segmentations.open({ reader: "h5wasm" });\nconsole.log("fallback", slow.reader, slow.row(0).area === seg.row(0).area);`,
         `await seg.show(seg.images()[0])`,
       ];
-      const notebook = {
-        cells: cells.map((source) => ({
-          cell_type: "code",
-          execution_count: null,
-          metadata: {},
-          outputs: [],
-          source,
-        })),
-        metadata: {
-          kernelspec: {
-            name: "deno",
-            display_name: "Deno",
-            language: "typescript",
-          },
-        },
-        nbformat: 4,
-        nbformat_minor: 5,
-      };
       const path = join(dir, "my_analysis.ipynb");
-      await Deno.writeTextFile(path, JSON.stringify(notebook));
+      await writeNotebook(path, cells);
       const sample = await ensureSample(join(dir, "sample"));
       const { nb } = await executeNotebook(
         path,
