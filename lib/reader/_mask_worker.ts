@@ -48,7 +48,11 @@ scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
     Atomics.store(message.ready, message.lane, 1);
     return;
   }
-  const results = message.tasks.map(runDecodeTask);
+  // A mask written into shared memory stays there: the answer only says so.
+  const results = message.tasks.map((task): DecodeResult => {
+    const r = runDecodeTask(task);
+    return r.data?.buffer instanceof SharedArrayBuffer ? { inPlace: true } : r;
+  });
   if (shared) {
     Atomics.add(shared.finished, shared.lane, 1);
     Atomics.store(
@@ -60,7 +64,7 @@ scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
   const transfer: ArrayBuffer[] = [];
   for (const r of results) {
     const buffer = r.data?.buffer ?? r.stats?.buffer;
-    if (buffer) transfer.push(buffer as ArrayBuffer);
+    if (buffer instanceof ArrayBuffer) transfer.push(buffer);
   }
   scope.postMessage(
     { id: message.id, results } satisfies WorkerResult,

@@ -80,10 +80,16 @@ export class MaskStreamer {
   #file: Deno.FsFile | undefined;
   #byRow: (ChunkLocation | undefined)[] | null | undefined;
   #closed: Error | undefined;
+  #workerResults = 0;
 
   constructor(source: MaskSource, path: string) {
     this.#source = source;
     this.#path = path;
+  }
+
+  /** Masks (or statistics) the workers have delivered, over all streams. */
+  get workerResults(): number {
+    return this.#workerResults;
   }
 
   /** Workers loaded and ready. */
@@ -168,26 +174,51 @@ export class MaskStreamer {
     const window = workers * BATCH * DEPTH + AHEAD;
     let next = 0;
     let k = 0;
-    // Hands the next tasks to loaded workers with room.
+    // Hands the next tasks to loaded workers with room. A worker inflates
+    // masks into its ring of shared memory; this thread copies each out as
+    // the answer arrives and frees the slot.
+    const slotBytes = kind === "decode" ? width * height : 0;
+    let stopped = false;
     const assign = () => {
       if (!pool || !byRow) return;
       while (next < total && next - k < window) {
-        const lane = pool.freeLane(DEPTH, workers);
+        const lane = pool.freeLane(DEPTH, workers, slotBytes);
         if (!lane) return;
         const batch: { slot: Slot; task: DecodeTask }[] = [];
         while (
           batch.length < BATCH && next < total && next - k < window
         ) {
+          const out = slotBytes > 0
+            ? pool.takeSlot(lane, slotBytes)
+            : undefined;
+          if (slotBytes > 0 && !out) break;
           const made = this.#task(byRow, rows[order[next]], kind);
           const slot: Slot = {};
-          if ("result" in made) slot.result = made.result;
-          else batch.push({ slot, task: made.task });
+          if ("result" in made) {
+            slot.result = made.result;
+            if (out) pool.giveSlot(lane, out);
+          } else {
+            made.task.out = out;
+            batch.push({ slot, task: made.task });
+          }
           slots.set(next++, slot);
         }
+        // (freeLane offered a lane with a free slot, so `next` moved on.)
         if (batch.length === 0) continue;
         const sent = pool.run(lane, batch.map((b) => b.task));
         const promise = sent.promise.then((results) => {
-          batch.forEach((b, i) => (b.slot.result ??= results[i]));
+          batch.forEach((b, i) => {
+            const r = results[i];
+            // Copied only for a stream still running.
+            if (!stopped && !b.slot.result) {
+              b.slot.result = r.inPlace ? { data: b.task.out!.slice() } : r;
+              this.#workerResults++;
+            }
+          });
+        }).finally(() => {
+          for (const b of batch) {
+            if (b.task.out) pool.giveSlot(lane, b.task.out);
+          }
         });
         promise.catch(() => {});
         for (const b of batch) {
@@ -208,51 +239,55 @@ export class MaskStreamer {
     }
 
     let lastYield = performance.now();
-    for (; k < total; k++) {
-      signal?.throwIfAborted();
-      this.checkOpen();
-      assign();
-      let slot = slots.get(k);
-      if (!slot) {
-        // Nobody has it: this thread decodes it.
-        slot = { result: local(k) };
-        next = k + 1;
-      } else {
-        // A worker has it. Until it is finished (seen in shared memory),
-        // this thread decodes the masks after it; with no room left ahead,
-        // it decodes this one itself rather than wait for a slow worker.
-        while (!slot.result) {
-          if (pool!.finished(slot.id!)) {
-            await (aborted
-              ? Promise.race([slot.promise, aborted])
-              : slot.promise);
-            lastYield = performance.now();
-            this.checkOpen();
-          } else if (next < total && next - k < window) {
-            slots.set(next, { result: local(next) });
-            next++;
-            assign();
-          } else {
-            slot.result = local(k);
+    try {
+      for (; k < total; k++) {
+        signal?.throwIfAborted();
+        this.checkOpen();
+        assign();
+        let slot = slots.get(k);
+        if (!slot) {
+          // Nobody has it: this thread decodes it.
+          slot = { result: local(k) };
+          next = k + 1;
+        } else {
+          // A worker has it. Until it is finished (seen in shared memory),
+          // this thread decodes the masks after it; with no room left ahead,
+          // it decodes this one itself rather than wait for a slow worker.
+          while (!slot.result) {
+            if (pool!.finished(slot.id!)) {
+              await (aborted
+                ? Promise.race([slot.promise, aborted])
+                : slot.promise);
+              lastYield = performance.now();
+              this.checkOpen();
+            } else if (next < total && next - k < window) {
+              slots.set(next, { result: local(next) });
+              next++;
+              assign();
+            } else {
+              slot.result = local(k);
+            }
           }
         }
+        slots.delete(k);
+        const res = slot.result!;
+        const index = order[k];
+        if (res.error) {
+          throw new Error(
+            `${this.#path}: mask row ${
+              rows[index]
+            } could not be decoded (${res.error}); the file is corrupt: download it again.`,
+          );
+        }
+        yield { index, maskRow: rows[index], data: res.data, stats: res.stats };
+        report(k + 1);
+        if (performance.now() - lastYield >= YIELD_MS) {
+          await new Promise((r) => setTimeout(r, 0));
+          lastYield = performance.now();
+        }
       }
-      slots.delete(k);
-      const res = slot.result!;
-      const index = order[k];
-      if (res.error) {
-        throw new Error(
-          `${this.#path}: mask row ${
-            rows[index]
-          } could not be decoded (${res.error}); the file is corrupt: download it again.`,
-        );
-      }
-      yield { index, maskRow: rows[index], data: res.data, stats: res.stats };
-      report(k + 1);
-      if (performance.now() - lastYield >= YIELD_MS) {
-        await new Promise((r) => setTimeout(r, 0));
-        lastYield = performance.now();
-      }
+    } finally {
+      stopped = true;
     }
   }
 
@@ -298,7 +333,6 @@ export class MaskStreamer {
         filterMask: chunk.filterMask,
         width,
         height,
-        out: kind === "decode" ? new Uint8Array(width * height) : undefined,
       },
     };
   }

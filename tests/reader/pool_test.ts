@@ -1,8 +1,11 @@
 // The reader's worker pool: shared by streams, started only when it pays,
 // ended by close(), and never keeping a script alive.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { Segmentations } from "../../mod.ts";
 import { smallSampleDir } from "../_support/helpers.ts";
+import { MaskStreamer } from "../../lib/reader/_stream.ts";
+import { openMaskSource } from "../../lib/reader/_mask_source.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
 
@@ -130,4 +133,56 @@ console.log("end", Date.now());
   assert.match(r.stdout, /stats \d+\nend \d+\nunloaded/);
   // The pool ends after a minute idle; exiting at once shows it never held the process.
   assert.ok(r.exitLagMs < 3000, `exited ${r.exitLagMs} ms after its end`);
+});
+
+Deno.test("masks a worker wrote into its shared ring are copied out: kept masks stay intact as the ring is reused", async () => {
+  const h5 = join(
+    await smallSampleDir(),
+    "stimuli",
+    "task-images_desc-segmentations.h5",
+  );
+  const source = await openMaskSource(h5, "masks");
+  const streamer = new MaskStreamer(source, h5);
+  try {
+    const all = Array.from({ length: source.shape[0] }, (_, i) => i);
+    for await (const _ of streamer.stream(all, "decode", { workers: 1 })) {
+      // warms the pool
+    }
+    for (let i = 0; i < 300 && streamer.readyWorkers === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(streamer.readyWorkers, 1, "the worker loads");
+    // Far more masks than the ring's 32 slots, every row several times.
+    const rows = Array.from(
+      { length: 20 * all.length },
+      (_, i) => i % all.length,
+    );
+    const before = streamer.workerResults;
+    const kept: { row: number; data: Uint8Array }[] = [];
+    for await (const item of streamer.stream(rows, "decode", { workers: 1 })) {
+      kept.push({ row: item.maskRow, data: item.data! });
+    }
+    const byWorker = streamer.workerResults - before;
+    assert.ok(
+      byWorker > 64,
+      `the worker decoded ${byWorker} masks (ring reused)`,
+    );
+    assert.equal(kept.length, rows.length);
+    const [, height, width] = source.shape;
+    for (const { row, data } of kept) {
+      assert.ok(
+        !(data.buffer instanceof SharedArrayBuffer),
+        "a mask owns plain memory",
+      );
+      assert.equal(
+        data.buffer.byteLength,
+        width * height,
+        "and all of its buffer",
+      );
+      assert.deepEqual(data, source.readRow(row));
+    }
+  } finally {
+    streamer.close(new Error("closed"));
+    source.close();
+  }
 });
