@@ -60,6 +60,11 @@ const DEPTH = 2;
 // worker (perhaps descheduled on a busy machine) holds that one. With the
 // workers' batches this bounds memory (1 MB per decoded mask).
 const AHEAD = 8;
+// Stored chunks close together in file order are read at once (one read
+// instead of a seek and a read each; a system call is what reading a chunk
+// costs): at most this many bytes per read, across gaps of at most MAX_GAP.
+const READ_BYTES = 1 << 20;
+const MAX_GAP = 1 << 14;
 // How long the calling thread decodes before it lets timers, progress
 // displays and abort signals run (a timer turn costs up to 4 ms).
 const YIELD_MS = 100;
@@ -81,6 +86,9 @@ export class MaskStreamer {
   #byRow: (ChunkLocation | undefined)[] | null | undefined;
   #closed: Error | undefined;
   #workerResults = 0;
+  /** Bytes of the file from `start`, read ahead (`bytes` views `#readBuffer`). */
+  #window: { start: number; bytes: Uint8Array } | undefined;
+  #readBuffer: Uint8Array | undefined;
 
   constructor(source: MaskSource, path: string) {
     this.#source = source;
@@ -107,6 +115,7 @@ export class MaskStreamer {
     this.#pool?.close(reason);
     this.#file?.close();
     this.#file = undefined;
+    this.#window = this.#readBuffer = undefined;
   }
 
   /**
@@ -143,6 +152,23 @@ export class MaskStreamer {
         rows[a] - rows[b]
       )
       : [...rows.keys()].sort((a, b) => rows[a] - rows[b]);
+    // Where a read starting at position p of `order` ends: the chunks that
+    // follow it closely in the file come with it.
+    const readEnd = (p: number): number => {
+      const first = byRow![rows[order[p]]]!;
+      let end = first.address + first.size;
+      for (let q = p + 1; q < total; q++) {
+        const c = byRow![rows[order[q]]];
+        if (!c) continue;
+        const e = c.address + c.size;
+        if (
+          c.address < first.address || c.address - end > MAX_GAP ||
+          e - first.address > READ_BYTES
+        ) break;
+        end = Math.max(end, e);
+      }
+      return end;
+    };
     const step = Math.max(1, Math.floor(total / 100));
     const report = (done: number) => {
       if (options.onProgress && (done % step === 0 || done === total)) {
@@ -160,7 +186,7 @@ export class MaskStreamer {
           ? { data }
           : { stats: maskStats(data, width, height) };
       }
-      const task = this.#task(byRow, row, kind);
+      const task = this.#task(byRow, row, kind, () => readEnd(k));
       return "result" in task ? task.result : runDecodeTask(task.task);
     };
 
@@ -192,7 +218,13 @@ export class MaskStreamer {
             ? pool.takeSlot(lane, slotBytes)
             : undefined;
           if (slotBytes > 0 && !out) break;
-          const made = this.#task(byRow, rows[order[next]], kind);
+          const p = next;
+          const made = this.#task(
+            byRow,
+            rows[order[p]],
+            kind,
+            () => readEnd(p),
+          );
           const slot: Slot = {};
           if ("result" in made) {
             slot.result = made.result;
@@ -296,6 +328,7 @@ export class MaskStreamer {
     byRow: (ChunkLocation | undefined)[],
     row: number,
     kind: "decode" | "stats",
+    readEnd: () => number,
   ):
     | { task: DecodeTask }
     | { result: DecodeResult } {
@@ -313,18 +346,7 @@ export class MaskStreamer {
           : { stats: maskStats(data, width, height) },
       };
     }
-    const file = this.#file ??= Deno.openSync(this.#path, { read: true });
-    const stored = new Uint8Array(chunk.size);
-    file.seekSync(chunk.address, Deno.SeekMode.Start);
-    for (let got = 0; got < chunk.size;) {
-      const n = file.readSync(stored.subarray(got));
-      if (n === null || n === 0) {
-        throw new Error(
-          `${this.#path}: unexpected end of file reading mask row ${row}; the file is truncated.`,
-        );
-      }
-      got += n;
-    }
+    const stored = this.#readStored(chunk, row, readEnd);
     return {
       task: {
         kind,
@@ -335,6 +357,44 @@ export class MaskStreamer {
         height,
       },
     };
+  }
+
+  /**
+   * The stored bytes of `chunk` (its own buffer, to be transferred), from
+   * the read-ahead window, or read with the chunks up to `readEnd()`.
+   */
+  #readStored(
+    chunk: ChunkLocation,
+    row: number,
+    readEnd: () => number,
+  ): Uint8Array {
+    const { address, size } = chunk;
+    let w = this.#window;
+    if (
+      !w || address < w.start || address + size > w.start + w.bytes.length
+    ) {
+      const want = Math.max(size, Math.min(readEnd() - address, READ_BYTES));
+      if ((this.#readBuffer?.length ?? 0) < want) {
+        this.#readBuffer = new Uint8Array(Math.max(want, READ_BYTES));
+      }
+      const file = this.#file ??= Deno.openSync(this.#path, { read: true });
+      const into = this.#readBuffer!.subarray(0, want);
+      file.seekSync(address, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < want) {
+        const n = file.readSync(into.subarray(got));
+        if (n === null || n === 0) break;
+        got += n;
+      }
+      if (got < size) {
+        this.#window = undefined;
+        throw new Error(
+          `${this.#path}: unexpected end of file reading mask row ${row}; the file is truncated.`,
+        );
+      }
+      w = this.#window = { start: address, bytes: into.subarray(0, got) };
+    }
+    return w.bytes.slice(address - w.start, address - w.start + size);
   }
 
   /**
