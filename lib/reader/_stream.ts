@@ -10,7 +10,6 @@ import {
 } from "./_decode_task.ts";
 import { maskStats } from "./_mask_stats.ts";
 import { DecodePool } from "./_pool.ts";
-import type { ChunkLocation } from "../hdf5/chunk_index.ts";
 
 /** Progress of a stream. */
 export interface StreamProgress {
@@ -69,6 +68,13 @@ const MAX_GAP = 1 << 14;
 // displays and abort signals run (a timer turn costs up to 4 ms).
 const YIELD_MS = 100;
 
+/** Where each row's stored chunk is: address -1 for a chunk never written. */
+interface Plan {
+  address: Float64Array;
+  size: Float64Array;
+  filterMask: Uint32Array;
+}
+
 /** The default number of workers: one lane per core, the caller included. */
 export function defaultWorkers(): number {
   return Math.max(0, (navigator.hardwareConcurrency ?? 2) - 1);
@@ -83,7 +89,7 @@ export class MaskStreamer {
   readonly #path: string;
   #pool: DecodePool | undefined;
   #file: Deno.FsFile | undefined;
-  #byRow: (ChunkLocation | undefined)[] | null | undefined;
+  #byRow: Plan | null | undefined;
   #closed: Error | undefined;
   #workerResults = 0;
   /** Bytes of the file from `start`, read ahead (`bytes` views `#readBuffer`). */
@@ -148,23 +154,20 @@ export class MaskStreamer {
     const byRow = this.#plan();
     const order = byRow
       ? [...rows.keys()].sort((a, b) =>
-        (byRow[rows[a]]?.address ?? -1) - (byRow[rows[b]]?.address ?? -1) ||
-        rows[a] - rows[b]
+        byRow.address[rows[a]] - byRow.address[rows[b]] || rows[a] - rows[b]
       )
       : [...rows.keys()].sort((a, b) => rows[a] - rows[b]);
     // Where a read starting at position p of `order` ends: the chunks that
     // follow it closely in the file come with it.
     const readEnd = (p: number): number => {
-      const first = byRow![rows[order[p]]]!;
-      let end = first.address + first.size;
+      const { address, size } = byRow!;
+      const start = address[rows[order[p]]];
+      let end = start + size[rows[order[p]]];
       for (let q = p + 1; q < total; q++) {
-        const c = byRow![rows[order[q]]];
-        if (!c) continue;
-        const e = c.address + c.size;
-        if (
-          c.address < first.address || c.address - end > MAX_GAP ||
-          e - first.address > READ_BYTES
-        ) break;
+        const at = address[rows[order[q]]];
+        if (at < 0) continue;
+        const e = at + size[rows[order[q]]];
+        if (at < start || at - end > MAX_GAP || e - start > READ_BYTES) break;
         end = Math.max(end, e);
       }
       return end;
@@ -325,7 +328,7 @@ export class MaskStreamer {
 
   /** The stored chunk of `row`, read, as a task; or the answer for an unwritten chunk. */
   #task(
-    byRow: (ChunkLocation | undefined)[],
+    byRow: Plan,
     row: number,
     kind: "decode" | "stats",
     readEnd: () => number,
@@ -334,8 +337,8 @@ export class MaskStreamer {
     | { result: DecodeResult } {
     const [, height, width] = this.#source.shape;
     const reader = this.#source.chunked!;
-    const chunk = byRow[row];
-    if (!chunk) {
+    const address = byRow.address[row];
+    if (address < 0) {
       // Never written: every value is the fill value.
       const data = new Uint8Array(width * height).fill(
         reader.fillValue[0] ?? 0,
@@ -346,13 +349,13 @@ export class MaskStreamer {
           : { stats: maskStats(data, width, height) },
       };
     }
-    const stored = this.#readStored(chunk, row, readEnd);
+    const stored = this.#readStored(address, byRow.size[row], row, readEnd);
     return {
       task: {
         kind,
         stored,
         filters: reader.filters,
-        filterMask: chunk.filterMask,
+        filterMask: byRow.filterMask[row],
         width,
         height,
       },
@@ -360,15 +363,16 @@ export class MaskStreamer {
   }
 
   /**
-   * The stored bytes of `chunk` (its own buffer, to be transferred), from
-   * the read-ahead window, or read with the chunks up to `readEnd()`.
+   * The `size` stored bytes at `address` (in a buffer of their own, to be
+   * transferred), from the read-ahead window, or read with the chunks up to
+   * `readEnd()`.
    */
   #readStored(
-    chunk: ChunkLocation,
+    address: number,
+    size: number,
     row: number,
     readEnd: () => number,
   ): Uint8Array {
-    const { address, size } = chunk;
     let w = this.#window;
     if (
       !w || address < w.start || address + size > w.start + w.bytes.length
@@ -401,14 +405,26 @@ export class MaskStreamer {
    * The stored chunk of each row, when every chunk holds exactly one whole
    * mask (the real layout); `null` otherwise (read row by row). Built once.
    */
-  #plan(): (ChunkLocation | undefined)[] | null {
+  #plan(): Plan | null {
     if (this.#byRow !== undefined) return this.#byRow;
     const reader = this.#source.chunked;
     if (!reader || !this.#oneMaskPerChunk()) return (this.#byRow = null);
     const n = this.#source.shape[0];
-    const byRow = new Array<ChunkLocation | undefined>(n);
-    for (const chunk of reader.chunks()) byRow[chunk.offset[0]] = chunk;
-    return (this.#byRow = byRow);
+    // Typed arrays, not an object per chunk: the garbage collector traces
+    // the heap once per few dozen masks streamed, so a smaller heap is a
+    // faster stream.
+    const plan: Plan = {
+      address: new Float64Array(n).fill(-1),
+      size: new Float64Array(n),
+      filterMask: new Uint32Array(n),
+    };
+    for (const chunk of reader.chunks()) {
+      const row = chunk.offset[0];
+      plan.address[row] = chunk.address;
+      plan.size[row] = chunk.size;
+      plan.filterMask[row] = chunk.filterMask;
+    }
+    return (this.#byRow = plan);
   }
 
   /** Whether the fast reader serves the file and every chunk is one whole mask. */
