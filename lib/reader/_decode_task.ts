@@ -18,20 +18,20 @@ export interface DecodeTask {
   /** The chunk's filter mask. */
   filterMask: number;
   /**
-   * For "decode": where to put the mask when it inflates in place. A
-   * worker gets a slot of its ring of shared memory (pages already mapped:
-   * on the machines measured, a fresh page costs about 14 us, 3.6 ms per
-   * mask, many times the inflate); the calling thread leaves it out.
+   * For "decode": where to put the mask when it inflates in place. The
+   * calling thread allocates it and transfers it: memory a worker allocated
+   * and the calling thread frees is not reused, and a fresh page costs more
+   * than inflating into it (about 14 us per 4 KiB page on the machines
+   * measured, 3.6 ms per mask). A shared ring the worker reuses, copied out
+   * by the calling thread, was measured too: 20-30% slower on a first scan.
    */
   out?: Uint8Array;
   width: number;
   height: number;
 }
 
-/** A lane's answer: exactly one of the fields is set. */
+/** A lane's answer: exactly one of the three fields is set. */
 export interface DecodeResult {
-  /** The mask was written into the task's shared `out` (a Worker's answer). */
-  inPlace?: true;
   /** The mask's `width * height` bytes, owning its whole buffer (transferable). */
   data?: Uint8Array;
   /** {@link maskStats} of the mask. */

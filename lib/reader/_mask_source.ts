@@ -13,8 +13,13 @@ export interface MaskSource {
   readonly shape: readonly [number, number, number];
   /** Which reader serves the rows. */
   readonly reader: "chunks" | "h5wasm";
-  /** The fast reader, when it serves the rows (for streaming in Workers). */
+  /**
+   * The fast reader, when it serves the rows (for streaming in Workers);
+   * the first access checks that every chunk is stored (lists the index).
+   */
   readonly chunked: ChunkedDataset | null;
+  /** Whether the fast reader serves the rows and each chunk is one whole mask (from the header: no listing). */
+  readonly oneMaskPerChunk: boolean;
   readRow(row: number): Uint8Array;
   close(): void;
 }
@@ -63,9 +68,12 @@ export async function openMaskSource(
         if (!complete) checkComplete(r);
         complete = true;
       };
+      const c = r.chunkShape;
       return {
         shape: [shape[0], shape[1], shape[2]],
         reader: "chunks",
+        oneMaskPerChunk: r.layout === "chunked" && !!c && c[0] === 1 &&
+          c[1] === shape[1] && c[2] === shape[2],
         // The streaming path takes chunk locations from here.
         get chunked() {
           ensureComplete();
@@ -92,6 +100,7 @@ export async function openMaskSource(
     shape: h5.shape,
     reader: "h5wasm",
     chunked: null,
+    oneMaskPerChunk: false,
     readRow: (r) => checkBinaryMask(h5.readRow(r), path, r),
     close: () => h5.close(),
   };

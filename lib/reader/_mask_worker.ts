@@ -48,11 +48,7 @@ scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
     Atomics.store(message.ready, message.lane, 1);
     return;
   }
-  // A mask written into shared memory stays there: the answer only says so.
-  const results = message.tasks.map((task): DecodeResult => {
-    const r = runDecodeTask(task);
-    return r.data?.buffer instanceof SharedArrayBuffer ? { inPlace: true } : r;
-  });
+  const results = message.tasks.map(runDecodeTask);
   if (shared) {
     Atomics.add(shared.finished, shared.lane, 1);
     Atomics.store(
@@ -64,7 +60,7 @@ scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
   const transfer: ArrayBuffer[] = [];
   for (const r of results) {
     const buffer = r.data?.buffer ?? r.stats?.buffer;
-    if (buffer instanceof ArrayBuffer) transfer.push(buffer);
+    if (buffer) transfer.push(buffer as ArrayBuffer);
   }
   scope.postMessage(
     { id: message.id, results } satisfies WorkerResult,

@@ -26,8 +26,6 @@ export const CAN_UNREF_WORKERS = REF !== undefined;
 const IDLE_MS = CAN_UNREF_WORKERS ? 60_000 : 1_000;
 /** Most lanes a pool starts (shared "ready" flags are sized for this). */
 const MAX_WORKERS = 64;
-/** Masks a worker's ring holds: its queue plus answers not yet read. */
-const RING_SLOTS = 32;
 /** Task ids whose "finished" flags are kept (far more than can be in flight). */
 const DONE_SLOTS = 4096;
 
@@ -42,15 +40,6 @@ export interface Lane {
   /** Whether the worker currently holds the event loop. */
   held: boolean;
   dead: boolean;
-  /** Shared memory the worker inflates masks into (see {@link DecodePool.takeSlot}). */
-  ring?: Ring;
-}
-
-/** Equal slots of shared memory, each free or lent to one task. */
-interface Ring {
-  slotBytes: number;
-  buffer: SharedArrayBuffer;
-  free: number[];
 }
 
 interface Pending {
@@ -129,18 +118,13 @@ export class DecodePool {
    * shared memory: a worker is fed again as soon as it is done, even while
    * the calling thread is too busy to receive its answers.
    */
-  freeLane(
-    depth: number,
-    limit: number,
-    slotBytes = 0,
-  ): Lane | undefined {
+  freeLane(depth: number, limit: number): Lane | undefined {
     let best: Lane | undefined;
     let bestQueued = depth;
     const n = Math.min(limit, this.#lanes.length);
     for (let i = 0; i < n; i++) {
       const lane = this.#lanes[i];
       if (lane.dead || Atomics.load(this.#ready, lane.index) !== 1) continue;
-      if (slotBytes > 0 && !this.#hasSlot(lane, slotBytes)) continue;
       const queued = lane.sent - Atomics.load(this.#finished, lane.index);
       if (queued < bestQueued) {
         best = lane;
@@ -148,38 +132,6 @@ export class DecodePool {
       }
     }
     return best;
-  }
-
-  /**
-   * A view of `slotBytes` bytes of shared memory that `lane`'s worker can
-   * inflate into, or `undefined` when all its slots are lent. Workers write
-   * masks into these warm pages and the calling thread copies each out: a
-   * fresh megabyte written by a worker costs several times the inflate
-   * (page faults, and unmapping it later interrupts the worker's core).
-   */
-  takeSlot(lane: Lane, slotBytes: number): Uint8Array | undefined {
-    if (!this.#hasSlot(lane, slotBytes)) return undefined;
-    const ring = lane.ring!;
-    const slot = ring.free.pop()!;
-    return new Uint8Array(ring.buffer, slot * slotBytes, slotBytes);
-  }
-
-  /** Returns a view from {@link takeSlot} to its lane's ring. */
-  giveSlot(lane: Lane, view: Uint8Array): void {
-    const ring = lane.ring;
-    if (!ring || view.buffer !== ring.buffer) return;
-    ring.free.push(view.byteOffset / ring.slotBytes);
-  }
-
-  #hasSlot(lane: Lane, slotBytes: number): boolean {
-    if (lane.ring?.slotBytes !== slotBytes) {
-      lane.ring = {
-        slotBytes,
-        buffer: new SharedArrayBuffer(slotBytes * RING_SLOTS),
-        free: Array.from({ length: RING_SLOTS }, (_, i) => RING_SLOTS - 1 - i),
-      };
-    }
-    return lane.ring.free.length > 0;
   }
 
   /** Whether task `id` is finished (its answer may still be on its way). */
@@ -212,7 +164,7 @@ export class DecodePool {
     lane.worker.postMessage(
       { id, tasks } satisfies WorkerTask,
       tasks.flatMap((t) =>
-        t.out && !(t.out.buffer instanceof SharedArrayBuffer)
+        t.out
           ? [t.stored.buffer as ArrayBuffer, t.out.buffer as ArrayBuffer]
           : [t.stored.buffer as ArrayBuffer]
       ),

@@ -144,7 +144,7 @@ export class MaskStreamer {
 
     // Workers load while this thread builds the plan and starts decoding.
     let pool: DecodePool | undefined;
-    if (this.#oneMaskPerChunk() && workers > 0 && total > 1) {
+    if (this.#source.oneMaskPerChunk && workers > 0 && total > 1) {
       const warm = (this.#pool?.size ?? 0) > 0;
       if (warm || total >= MIN_ROWS_TO_START_POOL) {
         pool = this.#pool ??= new DecodePool();
@@ -203,24 +203,17 @@ export class MaskStreamer {
     const window = workers * BATCH * DEPTH + AHEAD;
     let next = 0;
     let k = 0;
-    // Hands the next tasks to loaded workers with room. A worker inflates
-    // masks into its ring of shared memory; this thread copies each out as
-    // the answer arrives and frees the slot.
-    const slotBytes = kind === "decode" ? width * height : 0;
+    // Hands the next tasks to loaded workers with room.
     let stopped = false;
     const assign = () => {
       if (!pool || !byRow) return;
       while (next < total && next - k < window) {
-        const lane = pool.freeLane(DEPTH, workers, slotBytes);
+        const lane = pool.freeLane(DEPTH, workers);
         if (!lane) return;
         const batch: { slot: Slot; task: DecodeTask }[] = [];
         while (
           batch.length < BATCH && next < total && next - k < window
         ) {
-          const out = slotBytes > 0
-            ? pool.takeSlot(lane, slotBytes)
-            : undefined;
-          if (slotBytes > 0 && !out) break;
           const p = next;
           const made = this.#task(
             byRow,
@@ -229,31 +222,27 @@ export class MaskStreamer {
             () => readEnd(p),
           );
           const slot: Slot = {};
-          if ("result" in made) {
-            slot.result = made.result;
-            if (out) pool.giveSlot(lane, out);
-          } else {
-            made.task.out = out;
+          if ("result" in made) slot.result = made.result;
+          else {
+            // The worker inflates into memory this thread allocated and
+            // gets back: freed here later, it is reused (memory a worker
+            // allocated is not, and fresh pages cost more than inflating).
+            if (kind === "decode") {
+              made.task.out = new Uint8Array(width * height);
+            }
             batch.push({ slot, task: made.task });
           }
           slots.set(next++, slot);
         }
-        // (freeLane offered a lane with a free slot, so `next` moved on.)
         if (batch.length === 0) continue;
         const sent = pool.run(lane, batch.map((b) => b.task));
         const promise = sent.promise.then((results) => {
           batch.forEach((b, i) => {
-            const r = results[i];
-            // Copied only for a stream still running.
             if (!stopped && !b.slot.result) {
-              b.slot.result = r.inPlace ? { data: b.task.out!.slice() } : r;
+              b.slot.result = results[i];
               this.#workerResults++;
             }
           });
-        }).finally(() => {
-          for (const b of batch) {
-            if (b.task.out) pool.giveSlot(lane, b.task.out);
-          }
         });
         promise.catch(() => {});
         for (const b of batch) {
@@ -408,7 +397,7 @@ export class MaskStreamer {
   #plan(): Plan | null {
     if (this.#byRow !== undefined) return this.#byRow;
     const reader = this.#source.chunked;
-    if (!reader || !this.#oneMaskPerChunk()) return (this.#byRow = null);
+    if (!reader || !this.#source.oneMaskPerChunk) return (this.#byRow = null);
     const n = this.#source.shape[0];
     // Typed arrays, not an object per chunk: the garbage collector traces
     // the heap once per few dozen masks streamed, so a smaller heap is a
@@ -425,15 +414,6 @@ export class MaskStreamer {
       plan.filterMask[row] = chunk.filterMask;
     }
     return (this.#byRow = plan);
-  }
-
-  /** Whether the fast reader serves the file and every chunk is one whole mask. */
-  #oneMaskPerChunk(): boolean {
-    const reader = this.#source.chunked;
-    const [, height, width] = this.#source.shape;
-    const c = reader?.chunkShape;
-    return !!reader && reader.layout === "chunked" && !!c && c[0] === 1 &&
-      c[1] === height && c[2] === width;
   }
 
   /** Throws the close reason (a new error each time) once closed. */

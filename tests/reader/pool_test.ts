@@ -135,7 +135,7 @@ console.log("end", Date.now());
   assert.ok(r.exitLagMs < 3000, `exited ${r.exitLagMs} ms after its end`);
 });
 
-Deno.test("masks a worker wrote into its shared ring are copied out: kept masks stay intact as the ring is reused", async () => {
+Deno.test("masks a worker decoded are row()'s bytes, each in a plain buffer of its own, still intact when kept", async () => {
   const h5 = join(
     await smallSampleDir(),
     "stimuli",
@@ -152,7 +152,7 @@ Deno.test("masks a worker wrote into its shared ring are copied out: kept masks 
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(streamer.readyWorkers, 1, "the worker loads");
-    // Far more masks than the ring's 32 slots, every row several times.
+    // Many masks, every row several times, all kept.
     const rows = Array.from(
       { length: 20 * all.length },
       (_, i) => i % all.length,
@@ -165,7 +165,7 @@ Deno.test("masks a worker wrote into its shared ring are copied out: kept masks 
     const byWorker = streamer.workerResults - before;
     assert.ok(
       byWorker > 64,
-      `the worker decoded ${byWorker} masks (ring reused)`,
+      `the worker decoded ${byWorker} masks`,
     );
     assert.equal(kept.length, rows.length);
     const [, height, width] = source.shape;
