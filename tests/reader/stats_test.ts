@@ -2,7 +2,7 @@
 // the user's cache directory; the data folder stays untouched.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pl, Segmentations } from "../../mod.ts";
+import { Mask, pl, Segmentations } from "../../mod.ts";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import {
   copyOfDataDir,
@@ -362,4 +362,51 @@ Deno.test("stats() of an empty selection is an empty frame with the columns", as
   });
   assert.equal(none.height, 0);
   assert.ok(none.columns.includes("image_name"));
+});
+
+Deno.test("mask.area and mask.bbox() count every non-zero pixel, at any width and byte offset", () => {
+  // A seeded generator: sparse pixels, runs and full rows, values 1 and 255.
+  let seed = 7;
+  const rand = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (
+    const [width, height] of [[1, 1], [3, 5], [8, 8], [13, 7], [1000, 4], [
+      37,
+      41,
+    ]]
+  ) {
+    for (const offset of [0, 1, 3]) {
+      for (let trial = 0; trial < 6; trial++) {
+        const buffer = new Uint8Array(width * height + offset);
+        const data = buffer.subarray(offset);
+        const density = [0, 0.02, 0.5, 1, 0.5, 1][trial];
+        for (let i = 0; i < data.length; i++) {
+          if (rand() < density) data[i] = trial === 5 ? 255 : 1;
+        }
+        if (trial === 4) {
+          data.fill(
+            1,
+            Math.floor(data.length / 3),
+            Math.floor(data.length / 2),
+          );
+        }
+        let area = 0, x0 = width, y0 = height, x1 = -1, y1 = -1;
+        data.forEach((v, i) => {
+          if (v === 0) return;
+          const x = i % width, y = Math.floor(i / width);
+          area++;
+          x0 = Math.min(x0, x), y0 = Math.min(y0, y);
+          x1 = Math.max(x1, x), y1 = Math.max(y1, y);
+        });
+        const mask = new Mask(width, height, data, 0);
+        const what = `${width}x${height}, offset ${offset}, trial ${trial}`;
+        assert.equal(mask.area, area, what);
+        assert.deepEqual(
+          mask.bbox(),
+          area === 0 ? null : [x0, y0, x1 + 1, y1 + 1],
+          what,
+        );
+      }
+    }
+  }
 });
