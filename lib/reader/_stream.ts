@@ -141,6 +141,8 @@ export class MaskStreamer {
       Math.floor(options.workers ?? defaultWorkers()),
     );
     const [, height, width] = this.#source.shape;
+    // Bytes read ahead serve one stream only.
+    this.#window = undefined;
 
     // Workers load while this thread builds the plan and starts decoding.
     let pool: DecodePool | undefined;
