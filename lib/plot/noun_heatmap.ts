@@ -172,7 +172,8 @@ async function meanMaskFor(
   let done = 0;
   // The streaming reader: masks decoded by the reader's worker pool and
   // this thread, in file order.
-  for await (const mask of seg.masks(rows, { signal })) {
+  // Each mask is added and dropped: its memory serves a later mask.
+  for await (const mask of seg.masks(rows, { signal, reuse: true })) {
     addMask(sums, mask.data, W, H, gw, k, colOf);
     done++;
     onProgress?.({ done, total: rows.length });

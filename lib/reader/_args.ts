@@ -16,11 +16,17 @@ export const OPEN_OPTIONS = {
   reader: ["auto", "chunks", "h5wasm"],
 } as const satisfies OptionSpec;
 
-/** `StreamOptions` (= `MasksOptions`). */
+/** `StreamOptions`. */
 export const STREAM_OPTIONS = {
   workers: "integer",
   onProgress: "function",
   signal: "signal",
+} as const satisfies OptionSpec;
+
+/** `MasksOptions`. */
+export const MASKS_OPTIONS = {
+  ...STREAM_OPTIONS,
+  reuse: "boolean",
 } as const satisfies OptionSpec;
 
 /** `StatsOptions`. */
@@ -92,7 +98,7 @@ export function checkStreamArgs(
   checkOptions(
     fn,
     options,
-    fn === "seg.stats" ? STATS_OPTIONS : STREAM_OPTIONS,
+    fn === "seg.stats" ? STATS_OPTIONS : MASKS_OPTIONS,
   );
 }
 

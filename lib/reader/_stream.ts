@@ -126,12 +126,14 @@ export class MaskStreamer {
 
   /**
    * Reads `rows` in file order, yielding each with its position in `rows`;
-   * `kind: "stats"` returns statistics only.
+   * `kind: "stats"` returns statistics only. `take` offers memory to decode
+   * into (a mask of the stream that its reader has given back).
    */
   async *stream(
     rows: readonly number[],
     kind: "decode" | "stats",
     options: StreamOptions = {},
+    take?: () => Uint8Array | undefined,
   ): AsyncGenerator<StreamItem> {
     this.checkOpen();
     const total = rows.length;
@@ -141,6 +143,13 @@ export class MaskStreamer {
       Math.floor(options.workers ?? defaultWorkers()),
     );
     const [, height, width] = this.#source.shape;
+    /** Memory for one decoded mask: given back by the reader, or new. */
+    const output = (): Uint8Array => {
+      const given = take?.();
+      return given?.length === width * height
+        ? given
+        : new Uint8Array(width * height);
+    };
     // Bytes read ahead serve one stream only.
     this.#window = undefined;
 
@@ -192,7 +201,9 @@ export class MaskStreamer {
           : { stats: maskStats(data, width, height) };
       }
       const task = this.#task(byRow, row, kind, () => readEnd(k));
-      return "result" in task ? task.result : runDecodeTask(task.task);
+      if ("result" in task) return task.result;
+      if (kind === "decode" && take) task.task.out = output();
+      return runDecodeTask(task.task);
     };
 
     interface Slot {
@@ -229,9 +240,7 @@ export class MaskStreamer {
             // The worker inflates into memory this thread allocated and
             // gets back: freed here later, it is reused (memory a worker
             // allocated is not, and fresh pages cost more than inflating).
-            if (kind === "decode") {
-              made.task.out = new Uint8Array(width * height);
-            }
+            if (kind === "decode") made.task.out = output();
             batch.push({ slot, task: made.task });
           }
           slots.set(next++, slot);

@@ -69,7 +69,11 @@ export class Mask {
   readonly width: number;
   /** Height in pixels (from the file). */
   readonly height: number;
-  /** Row-major `height * width` values, 0 or 1. */
+  /**
+   * Row-major `height * width` values, 0 or 1. Empty once a
+   * `seg.masks(..., { reuse: true })` stream has moved on to the next mask
+   * (its memory then holds a later mask; the methods throw).
+   */
   readonly data: Uint8Array;
   /** Row of the HDF5 `masks` dataset this mask was read from. */
   readonly maskRow: number;
@@ -118,7 +122,7 @@ export class Mask {
   /** Number of pixels set (any non-zero value counts). */
   get area(): number {
     // A word at a time with empty runs skipped (4x a byte loop on real masks).
-    return maskStats(this.data, this.width, this.height)[STAT.AREA];
+    return maskStats(this.#pixels(), this.width, this.height)[STAT.AREA];
   }
 
   /**
@@ -126,7 +130,7 @@ export class Mask {
    * for an empty mask.
    */
   bbox(): [number, number, number, number] | null {
-    const s = maskStats(this.data, this.width, this.height);
+    const s = maskStats(this.#pixels(), this.width, this.height);
     return s[STAT.AREA] === 0
       ? null
       : [s[STAT.X0], s[STAT.Y0], s[STAT.X1], s[STAT.Y1]];
@@ -154,15 +158,16 @@ export class Mask {
   grid(size: number): Float32Array {
     checkGridSize(size);
     const out = new Float32Array(size * size);
-    poolMask(this.data, this.width, this.height, size, out);
+    poolMask(this.#pixels(), this.width, this.height, size, out);
     return out;
   }
 
   /** PNG bytes of the mask at its own size: set pixels white, others black. */
   toPng(): Uint8Array {
+    const data = this.#pixels();
     const rgba = new Uint8ClampedArray(this.width * this.height * 4);
-    for (let i = 0, j = 0; i < this.data.length; i++, j += 4) {
-      const v = this.data[i] !== 0 ? 255 : 0;
+    for (let i = 0, j = 0; i < data.length; i++, j += 4) {
+      const v = data[i] !== 0 ? 255 : 0;
       rgba[j] = rgba[j + 1] = rgba[j + 2] = v;
       rgba[j + 3] = 255;
     }
@@ -190,6 +195,20 @@ export class Mask {
     } as MaskDisplay;
     setDisplay(view, displayHook(view.bundle));
     return view;
+  }
+
+  /**
+   * `data`, unless a stream with `reuse: true` has taken its memory back
+   * for a later mask (then empty): that is an error, never zero pixels.
+   */
+  #pixels(): Uint8Array {
+    if (this.data.length !== this.width * this.height) {
+      throw new TypeError(
+        `${this.toString()}: its memory now holds a later mask (seg.masks(..., { reuse: true })); ` +
+          `copy mask.data (mask.data.slice()) before asking for the next mask to keep it.`,
+      );
+    }
+    return this.data;
   }
 
   /** The title and details lines of the display. */

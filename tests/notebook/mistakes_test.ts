@@ -24,6 +24,7 @@ import type {
   DownloadOptions,
   ImagesWithOptions,
   ImagesWithQuery,
+  MasksOptions,
   MeanMaskOptions,
   NounHeatmapOptions,
   NounsOptions,
@@ -42,6 +43,7 @@ import type {
 import type {
   IMAGES_WITH_OPTIONS,
   IMAGES_WITH_QUERY,
+  MASKS_OPTIONS,
   NOUNS_OPTIONS,
   OPEN_OPTIONS,
   STATS_OPTIONS,
@@ -67,6 +69,7 @@ const _inSync: true[] = [
     keyof SegmentationsOpenOptions
   >,
   true satisfies SameKeys<keyof typeof STREAM_OPTIONS, keyof StreamOptions>,
+  true satisfies SameKeys<keyof typeof MASKS_OPTIONS, keyof MasksOptions>,
   true satisfies SameKeys<keyof typeof STATS_OPTIONS, keyof StatsOptions>,
   true satisfies SameKeys<keyof typeof NOUNS_OPTIONS, keyof NounsOptions>,
   true satisfies SameKeys<

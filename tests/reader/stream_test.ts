@@ -2,7 +2,7 @@
 // statistics in stats_test.ts, the worker pool in pool_test.ts.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pl, Segmentations } from "../../mod.ts";
+import { Mask, pl, Segmentations } from "../../mod.ts";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import {
   copyOfDataDir,
@@ -110,5 +110,76 @@ Deno.test("a corrupted chunk met by a stream is an error naming the file and row
       assert.match(err.message, /mask row 30\b/);
       return true;
     },
+  );
+});
+
+Deno.test("masks({ reuse: true }) yields row()'s bytes; asking for the next mask detaches the previous one", async () => {
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  const all = Array.from({ length: seg.length }, (_, i) => i);
+  // The calling thread alone, then with a warm worker, many masks each.
+  for (const workers of [0, 1]) {
+    if (workers === 1) {
+      await collect(seg.masks(undefined, { workers: 1 }));
+      for (let i = 0; i < 300 && seg.activeWorkers === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(seg.activeWorkers, 1, "the worker loads");
+    }
+    const rows = [...all, ...all, ...all, ...all];
+    const kept: Mask[] = [];
+    const views: Uint8Array[] = [];
+    let n = 0;
+    for await (const mask of seg.masks(rows, { workers, reuse: true })) {
+      assert.deepEqual(
+        mask.data,
+        seg.row(mask.maskRow).data,
+        `row ${mask.maskRow}`,
+      );
+      assert.equal(mask.area, seg.row(mask.maskRow).area);
+      if (n++ % 7 === 0) {
+        kept.push(mask);
+        views.push(mask.data.subarray(5, 50));
+      }
+    }
+    assert.equal(n, rows.length);
+    // Every kept mask but the last was given back: empty, and an error to use.
+    for (const [i, mask] of kept.entries()) {
+      if (i === kept.length - 1 && (n - 1) % 7 === 0) continue;
+      assert.equal(mask.data.length, 0);
+      assert.equal(views[i].length, 0, "a view of it is detached too");
+      assert.throws(
+        () => mask.area,
+        (err: Error) =>
+          err instanceof TypeError && /reuse: true/.test(err.message) &&
+          /mask\.data\.slice\(\)/.test(err.message),
+      );
+      assert.throws(() => mask.bbox(), TypeError);
+      assert.throws(() => mask.toPng(), TypeError);
+    }
+  }
+});
+
+Deno.test("masks({ reuse: true }) leaves alone a mask whose buffer was transferred away", async () => {
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  let n = 0;
+  for await (
+    const mask of seg.masks([0, 1, 2, 3], { workers: 0, reuse: true })
+  ) {
+    const expected = seg.row(mask.maskRow).data;
+    assert.deepEqual(mask.data, expected);
+    if (n++ === 1) {
+      const buffer = mask.data.buffer as ArrayBuffer;
+      const moved = structuredClone(buffer, { transfer: [buffer] });
+      assert.deepEqual(new Uint8Array(moved), expected);
+    }
+  }
+  assert.equal(n, 4);
+});
+
+Deno.test("masks() refuses a reuse option that is not a boolean", async () => {
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  await assert.rejects(
+    () => collect(seg.masks([0], { reuse: "yes" as unknown as boolean })),
+    (err: Error) => err instanceof TypeError && /reuse/.test(err.message),
   );
 });
