@@ -371,6 +371,19 @@ export class SegmentationsReader implements Disposable {
    * }
    * console.log(n > 0 && total / n > 0); // true
    * ```
+   *
+   * @example A long scan that keeps nothing: reuse the memory
+   * ```ts
+   * import { ensureSample, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const rowsPerNoun = new Map<string, number>();
+   * for await (const mask of seg.masks(undefined, { reuse: true })) {
+   *   if (mask.area > 0) {
+   *     rowsPerNoun.set(mask.noun!, (rowsPerNoun.get(mask.noun!) ?? 0) + 1);
+   *   }
+   * }
+   * console.log(rowsPerNoun.size > 0); // true
+   * ```
    */
   async *masks(
     selection?: MaskSelection,
