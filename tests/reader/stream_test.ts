@@ -2,7 +2,7 @@
 // statistics in stats_test.ts, the worker pool in pool_test.ts.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Mask, pl, Segmentations } from "../../mod.ts";
+import { type Mask, pl, Segmentations } from "../../mod.ts";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import {
   copyOfDataDir,
