@@ -407,7 +407,8 @@ export class SegmentationsReader implements Disposable {
       // A next() still pending when close() was called rejects.
       this.#streamer.checkOpen();
       if (previous) {
-        spare.push(reclaim(previous));
+        const memory = reclaim(previous);
+        if (memory) spare.push(memory);
         previous = undefined;
       }
       const csvRow = index.csvRowOfMask(item.maskRow);
@@ -778,13 +779,13 @@ export class SegmentationsReader implements Disposable {
 
 /**
  * The memory of `data` as a new array, `data` and every other view of it
- * detached (ArrayBuffer#transfer moves it, no copy); a buffer that cannot be
- * moved (already detached or transferred elsewhere) is left alone.
+ * detached (ArrayBuffer#transfer moves it, no copy); `undefined` for a
+ * buffer that cannot be moved (already detached or transferred elsewhere).
  */
-function reclaim(data: Uint8Array): Uint8Array {
+function reclaim(data: Uint8Array): Uint8Array | undefined {
   try {
     return new Uint8Array((data.buffer as ArrayBuffer).transfer());
   } catch {
-    return new Uint8Array(0);
+    return undefined;
   }
 }
