@@ -13,6 +13,8 @@ import { ChunkedDataset } from "../lib/hdf5/chunks.ts";
 import { decodeChunk, FILTER, unshuffle } from "../lib/hdf5/filters.ts";
 import type { FilterInfo } from "../lib/hdf5/format.ts";
 import { maskStats } from "../lib/reader/_mask_stats.ts";
+import { defaultWorkers } from "../lib/reader/_stream.ts";
+import { canPrefault } from "../lib/reader/_prefault.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = "/usr/bin/python3";
@@ -200,7 +202,6 @@ const streamRows = Array.from({ length: STREAM }, (_, i) => i);
 const fresh = await Segmentations.open({ dataDir });
 const firstMs = await drain(fresh, streamRows, "first_1500_per_mask");
 const secondMs = await drain(fresh, streamRows, "second_1500_per_mask");
-const lanes = fresh.activeWorkers + 1;
 fresh.close();
 ours.first_1500_per_mask = firstMs / STREAM;
 ours.second_1500_per_mask = secondMs / STREAM;
@@ -287,9 +288,11 @@ const rowsOut = [
 ] as const;
 const load = Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
 console.log(
-  `\n${maskCount} masks; reader: ${seg.reader}; lanes: ${lanes} (${
-    lanes - 1
-  } worker(s) + the calling thread) on ${navigator.hardwareConcurrency} cores; ` +
+  `\n${maskCount} masks; reader: ${seg.reader}; on ${navigator.hardwareConcurrency} cores, worker(s) beside the calling thread: ${
+    defaultWorkers(true)
+  } for masks(), ${
+    defaultWorkers(false)
+  } for stats() and masks({ reuse }); prefault: ${canPrefault()}; ` +
     `first open (cold) ${firstOpen.toFixed(1)} ms; load average ${load}\n`,
 );
 console.log(

@@ -6,6 +6,7 @@ import { canInflateInto, inflateInto } from "./_inflate.ts";
 import type { FilterInfo } from "../hdf5/format.ts";
 import { maskStats } from "./_mask_stats.ts";
 import { checkBinaryMask } from "./_mask_check.ts";
+import { prefault } from "./_prefault.ts";
 
 /** What one lane is asked to do with one stored chunk. */
 export interface DecodeTask {
@@ -69,6 +70,7 @@ export function runDecodeTask(task: DecodeTask): DecodeResult {
         const data = task.out?.length === size
           ? task.out
           : new Uint8Array(size);
+        prefault(data);
         inflateInto(task.stored, data);
         return { data: checkBinaryMask(data) };
       }

@@ -19,7 +19,7 @@ export class MaskRuns implements Disposable {
   readonly #dataset: ChunkedDataset;
   readonly #file: Deno.FsFile;
   readonly #filters: FilterInfo[];
-  readonly #chunkOf: Map<number, ChunkLocation>;
+  readonly #chunkOf: Map<number, Readonly<ChunkLocation>>;
   readonly #pixels: number;
   readonly #fill: number;
   #closed = false;
@@ -27,7 +27,7 @@ export class MaskRuns implements Disposable {
   private constructor(
     path: string,
     dataset: ChunkedDataset,
-    chunkOf: Map<number, ChunkLocation>,
+    chunkOf: Map<number, Readonly<ChunkLocation>>,
   ) {
     this.#path = path;
     this.#dataset = dataset;
@@ -64,8 +64,8 @@ export class MaskRuns implements Disposable {
       d.close();
       return null;
     }
-    const chunkOf = new Map<number, ChunkLocation>();
-    for (const chunk of d.chunks()) chunkOf.set(chunk.offset[0], chunk);
+    const chunkOf = new Map<number, Readonly<ChunkLocation>>();
+    d.forEachChunk((chunk) => chunkOf.set(chunk.offset[0], chunk));
     return new MaskRuns(h5Path, d, chunkOf);
   }
 

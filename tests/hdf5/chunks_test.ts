@@ -294,6 +294,12 @@ Deno.test("chunks() is sorted by address, clonable, and decodeChunk rebuilds row
     // chunks() hands out copies.
     chunks[0].offset[0] = 99;
     assert.notEqual(ds.chunks()[0].offset[0], 99);
+    // forEachChunk visits the same chunks, in no particular order.
+    const visited: unknown[] = [];
+    ds.forEachChunk((c) => visited.push(structuredClone(c)));
+    const byAddress = (a: unknown, b: unknown) =>
+      (a as { address: number }).address - (b as { address: number }).address;
+    assert.deepEqual(visited.sort(byAddress), ds.chunks(), file);
   }
 });
 
@@ -622,4 +628,5 @@ Deno.test("close is idempotent; a closed reader refuses to read", () => {
   ds[Symbol.dispose]();
   assert.throws(() => ds.readRow(0), /was closed/);
   assert.throws(() => ds.chunks(), /was closed/);
+  assert.throws(() => ds.forEachChunk(() => {}), /was closed/);
 });

@@ -319,6 +319,14 @@ test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (
       } finally {
         src.close();
       }
+      // Listing every chunk names the damage, both ways.
+      const opened = ChunkedDataset.open(path, "masks");
+      assert.ok("reader" in opened);
+      using ds = opened.reader;
+      const why =
+        /out of order.*rows outside the damaged part can still be read one by one/;
+      assert.throws(() => ds.chunks(), why);
+      assert.throws(() => ds.forEachChunk(() => {}), why);
     });
   }
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Segmentations } from "../../mod.ts";
 import { smallSampleDir } from "../_support/helpers.ts";
-import { MaskStreamer } from "../../lib/reader/_stream.ts";
+import { defaultWorkers, MaskStreamer } from "../../lib/reader/_stream.ts";
 import { openMaskSource } from "../../lib/reader/_mask_source.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
@@ -84,6 +84,25 @@ Deno.test("one pool per reader: started by a long stream, reused by the next, en
   }
   assert.equal(seg.activeWorkers, 0, "close() ends the pool");
   seg.close(); // safe twice
+});
+
+Deno.test("default lanes: masks() leaves one core to the garbage collector; stats() and reuse take every core", async () => {
+  const cores = navigator.hardwareConcurrency;
+  assert.equal(defaultWorkers(true), Math.max(0, cores - 2));
+  assert.equal(defaultWorkers(false), Math.max(0, cores - 1));
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  const all = await collect(seg.masks());
+  assert.equal(all.length, seg.length);
+  if (cores <= 2) {
+    // The machines measured: the calling thread alone, no pool started.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(seg.activeWorkers, 0, "masks() started no worker");
+    await seg.stats(undefined, { cache: false });
+    await workerLoaded(seg);
+    for await (const m of seg.masks(undefined, { reuse: true })) {
+      assert.deepEqual(m.data, all[m.maskRow].data);
+    }
+  }
 });
 
 Deno.test("close() rejects a pending next() with a clear 'reader closed' error", async () => {
