@@ -84,14 +84,16 @@ interface Plan {
 /**
  * The default number of workers: one lane per core, the caller included,
  * less one core for a stream that hands out every mask in `newBuffers`.
- * Such masks are garbage soon; on the calling thread alone they die young
- * and cheap collections free them. While the calling thread waits for a
- * worker's answer, V8 runs its incremental marking instead, and full
- * collections free them (measured on 2 cores over 3,000 masks: 23 full
- * collections instead of 1, its helper threads busy about 0.2 ms per mask;
- * a first masks() over 1,500 rows at 3.1-3.5x h5py with a worker, 4.0-4.6x
- * without). stats() and reused buffers make no such garbage, and a worker
- * speeds them up (whole-file stats() 4.7 s instead of 8.5 s).
+ * Such masks are garbage soon: on the calling thread alone they die young
+ * and cheap collections free them; with a worker in the stream, V8 frees
+ * them by full collections (measured on 2 cores over 3,000 masks: 23 full
+ * collections instead of 1, its helper threads busy about 0.2 ms per mask),
+ * and a first masks() over 1,500 rows ran at 3.1-3.5x h5py instead of
+ * 4.0-4.6x. Not the messages' fault: a worker writing into a ring of shared
+ * memory, polled and copied out here without waiting for a message, still
+ * brought 17 full collections (whole file 4.2-4.8x against 8.7-9.0x).
+ * stats() and reused buffers make no such garbage, and a worker speeds them
+ * up (whole-file stats() 4.7 s instead of 8.5 s).
  */
 export function defaultWorkers(newBuffers: boolean): number {
   const cores = navigator.hardwareConcurrency ?? 2;

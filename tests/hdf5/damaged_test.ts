@@ -331,6 +331,67 @@ test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (
   }
 });
 
+test("v1 B-tree: a chunk size past the file, or reaching into the next chunk, is an error naming the chunk; the other rows still read", async () => {
+  const { bytes, rows } = await base("v0_tiles_gzip");
+  let node = -1;
+  for (let i = find(bytes, "TREE"); i >= 0; i = find(bytes, "TREE", i + 1)) {
+    if (bytes[i + 4] === 1) {
+      node = i;
+      break;
+    }
+  }
+  assert.ok(node > 0, "chunk B-tree node");
+  const keyAt = (k: number) => node + 8 + 16 + k * (40 + 8);
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  // Chunks in file order: the first (followed by another), and the last.
+  const used = view.getUint16(node + 6, true);
+  const addressOf = (k: number) =>
+    Number(view.getBigUint64(keyAt(k) + 40, true));
+  const keys = Array.from({ length: used }, (_, k) => k).sort((a, b) =>
+    addressOf(a) - addressOf(b)
+  );
+  const gap = addressOf(keys[1]) - addressOf(keys[0]);
+  for (
+    const [k, size, why] of [
+      [
+        keys.at(-1)!,
+        0x7fff_ffff,
+        /does not fit the file \(\d+ bytes\) or a chunk/,
+      ],
+      [
+        keys[0],
+        gap + 1,
+        /overlaps the chunk at \[\d+,\d+,\d+\] \(file byte \d+\)/,
+      ],
+    ] as const
+  ) {
+    const b = bytes.slice();
+    new DataView(b.buffer).setUint32(keyAt(k), size, true);
+    await withFile(b, async (path) => {
+      const opened = ChunkedDataset.open(path, "masks");
+      assert.ok("reader" in opened);
+      using ds = opened.reader;
+      const chunkRow = Number(view.getBigUint64(keyAt(k) + 8, true));
+      assert.throws(
+        () => ds.readRow(chunkRow),
+        new RegExp(`chunk at element offset \\[${chunkRow},.*${why.source}`),
+      );
+      assert.throws(() => ds.chunks(), why);
+      // A row no damaged chunk touches is still its bytes.
+      const other = rows.findIndex((_, r) => {
+        try {
+          ds.readRow(r);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      assert.ok(other >= 0, "some row still reads");
+      assert.deepEqual(ds.readRow(other), rows[other]);
+    });
+  }
+});
+
 test("absurd shapes are refused at once (open or first read): a mask count with its top byte set (4,278,190,104), a width of 268,435,504", async () => {
   const { bytes } = await base("v0_rows_gzip");
   // Version 1 dataspace, rank 3, max dims present: (24, 40, 48) twice.
