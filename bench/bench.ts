@@ -14,7 +14,7 @@ import { decodeChunk, FILTER, unshuffle } from "../lib/hdf5/filters.ts";
 import type { FilterInfo } from "../lib/hdf5/format.ts";
 import { maskStats } from "../lib/reader/_mask_stats.ts";
 import { defaultWorkers } from "../lib/reader/_stream.ts";
-import { canPrefault } from "../lib/reader/_prefault.ts";
+import { canPrefault } from "../lib/base/prefault.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = "/usr/bin/python3";

@@ -578,14 +578,18 @@ export class ChunkedDataset implements Disposable {
         this.#bad.set(
           linearOf(loc.offset),
           f.error(
-            `${what(loc)} does not fit the file (${f.fileSize} bytes) or a chunk (at most ${maxStored} bytes stored); the chunk index is corrupt`,
+            `${
+              what(loc)
+            } does not fit the file (${f.fileSize} bytes) or a chunk (at most ${maxStored} bytes stored); the chunk index is corrupt`,
           ).message,
         );
       }
       const next = byAddress[i + 1];
       if (next && loc.address + loc.size > next.address) {
         const msg = f.error(
-          `${what(loc)} overlaps the chunk at [${next.offset}] (file byte ${next.address}); the chunk index is corrupt`,
+          `${
+            what(loc)
+          } overlaps the chunk at [${next.offset}] (file byte ${next.address}); the chunk index is corrupt`,
         ).message;
         this.#bad.set(linearOf(loc.offset), msg);
         this.#bad.set(linearOf(next.offset), msg);

@@ -2,11 +2,11 @@
 // the same function runs in the pool's Web Workers and on the calling thread,
 // so both lanes answer identically.
 import { decodeChunk, FILTER } from "../hdf5/filters.ts";
-import { canInflateInto, inflateInto } from "./_inflate.ts";
+import { canInflateInto, inflateInto } from "../hdf5/inflate_into.ts";
 import type { FilterInfo } from "../hdf5/format.ts";
 import { maskStats } from "./_mask_stats.ts";
 import { checkBinaryMask } from "./_mask_check.ts";
-import { prefault } from "./_prefault.ts";
+import { prefault } from "../base/prefault.ts";
 
 /** What one lane is asked to do with one stored chunk. */
 export interface DecodeTask {

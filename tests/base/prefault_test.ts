@@ -1,7 +1,7 @@
 // Prefaulting a new mask buffer: the bytes never change, and on Linux the
 // pages are mapped by one call instead of one fault each.
 import assert from "node:assert/strict";
-import { canPrefault, prefault } from "../../lib/reader/_prefault.ts";
+import { canPrefault, prefault } from "../../lib/base/prefault.ts";
 
 /** Minor page faults of the calling thread so far (Linux). */
 function faults(): number {
@@ -46,7 +46,7 @@ Deno.test("without FFI permission prefault does nothing and asks for nothing", a
   const script = `
     import { canPrefault, prefault } from ${
     JSON.stringify(
-      new URL("../../lib/reader/_prefault.ts", import.meta.url).href,
+      new URL("../../lib/base/prefault.ts", import.meta.url).href,
     )
   };
     const b = new Uint8Array(1 << 20).fill(3);

@@ -2,7 +2,7 @@
 // the same answers (and refusals) as node:zlib's inflateSync.
 import assert from "node:assert/strict";
 import { deflateSync, inflateSync } from "node:zlib";
-import { canInflateInto, inflateInto } from "../../lib/reader/_inflate.ts";
+import { canInflateInto, inflateInto } from "../../lib/hdf5/inflate_into.ts";
 
 function ellipseMask(w: number, h: number): Uint8Array {
   const m = new Uint8Array(w * h);
