@@ -216,14 +216,15 @@ ours.second_1500_per_mask = secondMs / STREAM;
 }
 
 // masks() over 100 rows against 100 row() calls, on the same rows,
-// alternated three times (median), on the warm reader.
+// alternated seven times (median: the two are close, and this machine is
+// noisy), on the warm reader.
 const hundred = Array.from(
   { length: Math.min(100, maskCount) },
   (_, i) => Math.floor((i + 0.5) * maskCount / 100),
 );
-await drain(seg, streamRows.slice(0, 200)); // warm the pool
+await drain(seg, streamRows.slice(0, 200)); // warm up
 const m100: number[] = [], r100: number[] = [];
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < 7; i++) {
   r100.push(time(() => hundred.forEach((r) => seg.row(r))));
   m100.push(await drain(seg, hundred));
 }
@@ -362,7 +363,11 @@ const goals: [string, boolean, string][] = [
   [
     "masks() over 100 rows no slower than 100 row() calls",
     ours.masks_100_per_mask <= ours.row_100_per_mask,
-    `${(ours.masks_100_per_mask / ours.row_100_per_mask).toFixed(2)} of row()`,
+    `${
+      (ours.masks_100_per_mask / ours.row_100_per_mask).toFixed(2)
+    } of row() (${ours.masks_100_per_mask.toFixed(3)} vs ${
+      ours.row_100_per_mask.toFixed(3)
+    } ms per mask)`,
   ],
   [
     "whole-file scan >= 8x h5py",
