@@ -280,9 +280,12 @@ test("latest format: a flipped bit in the fixed array count or a v2 B-tree recor
   );
 });
 
-test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (as HDF5 does); a key out of order is an error", async () => {
-  const { bytes, rows } = await base("v0_tiles_gzip");
-  // The chunk B-tree leaf: "TREE", type 1; keys of 40 bytes (size, mask, 4 offsets).
+/**
+ * The chunk B-tree leaf of a v0 file ("TREE", type 1) and where its key `k`
+ * starts: keys of 40 bytes (size, filter mask, 4 offsets), each followed by
+ * an 8-byte child address.
+ */
+function chunkLeaf(bytes: Uint8Array) {
   let node = -1;
   for (let i = find(bytes, "TREE"); i >= 0; i = find(bytes, "TREE", i + 1)) {
     if (bytes[i + 4] === 1) {
@@ -291,7 +294,12 @@ test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (
     }
   }
   assert.ok(node > 0, "chunk B-tree node");
-  const keyAt = (k: number) => node + 8 + 16 + k * (40 + 8);
+  return { node, keyAt: (k: number) => node + 8 + 16 + k * (40 + 8) };
+}
+
+test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (as HDF5 does); a key out of order is an error", async () => {
+  const { bytes, rows } = await base("v0_tiles_gzip");
+  const { keyAt } = chunkLeaf(bytes);
   // Find a key whose dim-0 offset is 8 (the second band of chunks).
   let k = 0;
   while (bytes[keyAt(k) + 8] !== 8) k++;
@@ -333,15 +341,7 @@ test("v1 B-tree: a key's dim-0 offset off the chunk grid still finds its chunk (
 
 test("v1 B-tree: a chunk size past the file, or reaching into the next chunk, is an error naming the chunk; the other rows still read", async () => {
   const { bytes, rows } = await base("v0_tiles_gzip");
-  let node = -1;
-  for (let i = find(bytes, "TREE"); i >= 0; i = find(bytes, "TREE", i + 1)) {
-    if (bytes[i + 4] === 1) {
-      node = i;
-      break;
-    }
-  }
-  assert.ok(node > 0, "chunk B-tree node");
-  const keyAt = (k: number) => node + 8 + 16 + k * (40 + 8);
+  const { node, keyAt } = chunkLeaf(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset);
   // Chunks in file order: the first (followed by another), and the last.
   const used = view.getUint16(node + 6, true);
@@ -367,7 +367,7 @@ test("v1 B-tree: a chunk size past the file, or reaching into the next chunk, is
   ) {
     const b = bytes.slice();
     new DataView(b.buffer).setUint32(keyAt(k), size, true);
-    await withFile(b, async (path) => {
+    await withFile(b, (path) => {
       const opened = ChunkedDataset.open(path, "masks");
       assert.ok("reader" in opened);
       using ds = opened.reader;
@@ -388,6 +388,7 @@ test("v1 B-tree: a chunk size past the file, or reaching into the next chunk, is
       });
       assert.ok(other >= 0, "some row still reads");
       assert.deepEqual(ds.readRow(other), rows[other]);
+      return Promise.resolve();
     });
   }
 });
