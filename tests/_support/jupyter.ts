@@ -177,9 +177,10 @@ export function errorOutputs(nb: Notebook): string[] {
  *
  * Run once, never retried: everything the project shows (tables, masks,
  * figures) is displayed before the cell ends, so none of it may go missing.
- * Plain results the Deno kernel returns itself (numbers, strings) can still
- * arrive after the cell went idle and be dropped (README, "Troubleshooting"):
- * a check must not count on those.
+ * Plain results the Deno kernel returns itself (numbers, strings), and
+ * text a cell prints as its last act, can still arrive after the cell went
+ * idle and be dropped (README, "Troubleshooting"): a check must not count on
+ * those (a printing cell ends with a display, or one turn of the event loop).
  */
 export async function executeNotebook(
   notebook: string,
