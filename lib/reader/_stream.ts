@@ -89,9 +89,12 @@ interface Plan {
  * them by full collections (measured on 2 cores over 3,000 masks: 23 full
  * collections instead of 1, its helper threads busy about 0.2 ms per mask),
  * and a first masks() over 1,500 rows ran at 3.1-3.5x h5py instead of
- * 4.0-4.6x. Not the messages' fault: a worker writing into a ring of shared
- * memory, polled and copied out here without waiting for a message, still
- * brought 17 full collections (whole file 4.2-4.8x against 8.7-9.0x).
+ * 4.0-4.6x. A worker writing into a ring of shared memory instead, polled
+ * and copied out here, first brought 17-18 full collections too (its batch
+ * closures held delivered masks past the young collections); with that
+ * fixed, 6, and a whole-file scan at 7.7-7.9x against 8.2-9.2x alone: the
+ * calling thread still allocates, maps and fills every new buffer, so on 2
+ * cores the copy costs about what the worker saves (not kept).
  * stats() and reused buffers make no such garbage, and a worker speeds them
  * up (whole-file stats() 4.7 s instead of 8.5 s).
  */
