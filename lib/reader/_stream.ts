@@ -85,18 +85,17 @@ interface Plan {
  * The default number of workers: one lane per core, the caller included,
  * less one core for a stream that hands out every mask in `newBuffers`.
  * Such masks are garbage soon: on the calling thread alone they die young
- * and cheap collections free them; with a worker in the stream, V8 frees
- * them by full collections (measured on 2 cores over 3,000 masks: 23 full
- * collections instead of 1, its helper threads busy about 0.2 ms per mask),
- * and a first masks() over 1,500 rows ran at 3.1-3.5x h5py instead of
- * 4.0-4.6x. A worker writing into a ring of shared memory instead, polled
- * and copied out here, first brought 17-18 full collections too (its batch
- * closures held delivered masks past the young collections); with that
- * fixed, 6, and a whole-file scan at 7.7-7.9x against 8.2-9.2x alone: the
- * calling thread still allocates, maps and fills every new buffer, so on 2
- * cores the copy costs about what the worker saves (not kept).
- * stats() and reused buffers make no such garbage, and a worker speeds them
- * up (whole-file stats() 4.7 s instead of 8.5 s).
+ * and cheap collections free them. A buffer that comes back from a worker
+ * is freed only by full collections, even when dropped at once (a bare
+ * round trip of 1 MB buffers: 18 full collections per 3,000). Measured on
+ * 2 cores: 23 full collections per 3,000 masks instead of 1, V8's helper
+ * threads busy about 0.2 ms per mask, a first masks() over 1,500 rows at
+ * 3.1-3.5x h5py instead of 4.0-4.6x. A worker writing into a ring of shared
+ * memory instead, copied out here, reached 7.7-7.9x on a whole-file scan
+ * against 8.2-9.2x alone: this thread still allocates, maps and fills every
+ * new buffer, so on 2 cores the copy costs about what the worker saves (not
+ * kept). stats() and reused buffers make no such garbage, and a worker
+ * speeds them up (whole-file stats() 4.7 s instead of 8.5 s).
  */
 export function defaultWorkers(newBuffers: boolean): number {
   const cores = navigator.hardwareConcurrency ?? 2;
