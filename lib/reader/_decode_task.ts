@@ -27,12 +27,19 @@ export interface DecodeTask {
    * by the calling thread, was measured too: 20-30% slower on a first scan.
    */
   out?: Uint8Array;
+  /**
+   * For a worker: the mask goes into slot `[1]` of its ring `[0]` (shared
+   * memory it was sent once), whose status it then sets.
+   */
+  ring?: [number, number];
   width: number;
   height: number;
 }
 
-/** A lane's answer: exactly one of the three fields is set. */
+/** A lane's answer: exactly one of the fields is set. */
 export interface DecodeResult {
+  /** The mask was written into the task's shared `out` (a worker's answer). */
+  inPlace?: true;
   /** The mask's `width * height` bytes, owning its whole buffer (transferable). */
   data?: Uint8Array;
   /** {@link maskStats} of the mask. */

@@ -21,6 +21,17 @@ export interface WorkerInit {
   lane: number;
 }
 
+/** Shared memory the worker inflates masks into, slot by slot. */
+export interface WorkerRing {
+  ring: {
+    id: number;
+    buffer: SharedArrayBuffer;
+    /** Per slot: the worker sets 1 once the mask is written, 2 if it failed. */
+    status: Int32Array;
+    slotBytes: number;
+  };
+}
+
 /** A batch of tasks for the worker. */
 export interface WorkerTask {
   id: number;
@@ -34,21 +45,45 @@ export interface WorkerResult {
 }
 
 let shared: WorkerInit | undefined;
+const rings = new Map<number, WorkerRing["ring"]>();
 
 // The worker scope, typed here: JSR bans the `deno.worker` lib directive.
 const scope = self as unknown as {
-  onmessage: (event: MessageEvent<WorkerTask | WorkerInit>) => void;
+  onmessage: (
+    event: MessageEvent<WorkerTask | WorkerInit | WorkerRing>,
+  ) => void;
   postMessage(message: WorkerResult, transfer: Transferable[]): void;
 };
 
-scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
+scope.onmessage = (
+  event: MessageEvent<WorkerTask | WorkerInit | WorkerRing>,
+) => {
   const message = event.data;
+  if ("ring" in message) {
+    rings.set(message.ring.id, message.ring);
+    return;
+  }
   if ("init" in message) {
     shared = message;
     Atomics.store(message.ready, message.lane, 1);
     return;
   }
-  const results = message.tasks.map(runDecodeTask);
+  // A mask written into shared memory stays there: its status says so at
+  // once, and the answer only repeats it.
+  const results = message.tasks.map((task): DecodeResult => {
+    const ring = task.ring && rings.get(task.ring[0]);
+    if (!task.ring) return runDecodeTask(task);
+    if (!ring) return { error: "the worker has no such ring" };
+    const slot = task.ring[1];
+    task.out = new Uint8Array(
+      ring.buffer,
+      slot * ring.slotBytes,
+      ring.slotBytes,
+    );
+    const r = runDecodeTask(task);
+    Atomics.store(ring.status, slot, r.data ? 1 : 2);
+    return r.data ? { inPlace: true } : r;
+  });
   if (shared) {
     Atomics.add(shared.finished, shared.lane, 1);
     Atomics.store(
@@ -60,7 +95,7 @@ scope.onmessage = (event: MessageEvent<WorkerTask | WorkerInit>) => {
   const transfer: ArrayBuffer[] = [];
   for (const r of results) {
     const buffer = r.data?.buffer ?? r.stats?.buffer;
-    if (buffer) transfer.push(buffer as ArrayBuffer);
+    if (buffer instanceof ArrayBuffer) transfer.push(buffer);
   }
   scope.postMessage(
     { id: message.id, results } satisfies WorkerResult,

@@ -3,7 +3,12 @@
 // An idle pool never keeps a script alive: a worker holds the event loop only
 // while it has tasks in flight, and the whole pool ends after a while idle.
 import type { DecodeResult, DecodeTask } from "./_decode_task.ts";
-import type { WorkerInit, WorkerResult, WorkerTask } from "./_mask_worker.ts";
+import type {
+  WorkerInit,
+  WorkerResult,
+  WorkerRing,
+  WorkerTask,
+} from "./_mask_worker.ts";
 
 const WORKER_URL = new URL("./_mask_worker.ts", import.meta.url);
 
@@ -28,6 +33,8 @@ const IDLE_MS = CAN_UNREF_WORKERS ? 60_000 : 1_000;
 const MAX_WORKERS = 64;
 /** Task ids whose "finished" flags are kept (far more than can be in flight). */
 const DONE_SLOTS = 4096;
+/** Masks a worker's ring holds: its queue plus answers not yet delivered. */
+const RING_SLOTS = 32;
 
 /** One worker of the pool. */
 export interface Lane {
@@ -40,6 +47,31 @@ export interface Lane {
   /** Whether the worker currently holds the event loop. */
   held: boolean;
   dead: boolean;
+  /** Shared memory the worker inflates masks into (see {@link DecodePool.takeSlot}). */
+  ring?: Ring;
+}
+
+/** Equal slots of shared memory, each free or lent to one task. */
+interface Ring {
+  /** Names the ring in tasks: the worker got the memory once, with this id. */
+  id: number;
+  slotBytes: number;
+  buffer: SharedArrayBuffer;
+  /** Per slot: 0 while lent, 1 once the mask is written, 2 if it failed. */
+  status: Int32Array;
+  free: number[];
+}
+
+/** A slot of a worker's ring, lent to one task. */
+export interface RingSlot {
+  lane: Lane;
+  /** The ring's id and the slot's index in it, for the worker. */
+  ring: number;
+  index: number;
+  /** Where the worker writes the mask. */
+  view: Uint8Array;
+  /** The worker sets `status[0]` to 1 once `view` holds the mask. */
+  status: Int32Array;
 }
 
 interface Pending {
@@ -60,6 +92,7 @@ export class DecodePool {
   #done = new Int32Array(new SharedArrayBuffer(4 * DONE_SLOTS));
   #pending = new Map<number, Pending>();
   #nextId = 0;
+  #nextRing = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -118,13 +151,18 @@ export class DecodePool {
    * shared memory: a worker is fed again as soon as it is done, even while
    * the calling thread is too busy to receive its answers.
    */
-  freeLane(depth: number, limit: number): Lane | undefined {
+  freeLane(
+    depth: number,
+    limit: number,
+    slotBytes = 0,
+  ): Lane | undefined {
     let best: Lane | undefined;
     let bestQueued = depth;
     const n = Math.min(limit, this.#lanes.length);
     for (let i = 0; i < n; i++) {
       const lane = this.#lanes[i];
       if (lane.dead || Atomics.load(this.#ready, lane.index) !== 1) continue;
+      if (slotBytes > 0 && !this.#hasSlot(lane, slotBytes)) continue;
       const queued = lane.sent - Atomics.load(this.#finished, lane.index);
       if (queued < bestQueued) {
         best = lane;
@@ -132,6 +170,64 @@ export class DecodePool {
       }
     }
     return best;
+  }
+
+  /**
+   * A slot of `slotBytes` bytes in `lane`'s ring of shared memory, for its
+   * worker to inflate one mask into; `undefined` when all are lent. The
+   * calling thread copies each mask out into a buffer of its own as soon as
+   * the slot's status says it is written, without waiting for the worker's
+   * message: a buffer handed back by a worker is freed only by full
+   * collections, not cheap young ones (measured on 2 cores), which costs
+   * more than the copy.
+   */
+  takeSlot(lane: Lane, slotBytes: number): RingSlot | undefined {
+    if (!this.#hasSlot(lane, slotBytes)) return undefined;
+    const ring = lane.ring!;
+    const slot = ring.free.pop()!;
+    Atomics.store(ring.status, slot, 0);
+    return {
+      lane,
+      ring: ring.id,
+      index: slot,
+      view: new Uint8Array(ring.buffer, slot * slotBytes, slotBytes),
+      status: ring.status.subarray(slot, slot + 1),
+    };
+  }
+
+  /**
+   * Returns a slot from {@link takeSlot}; only once its worker is done
+   * with it (status set, or its answer received).
+   */
+  giveSlot(slot: RingSlot): void {
+    const ring = slot.lane.ring;
+    if (!ring || slot.view.buffer !== ring.buffer) return;
+    ring.free.push(slot.view.byteOffset / ring.slotBytes);
+  }
+
+  #hasSlot(lane: Lane, slotBytes: number): boolean {
+    if (lane.ring?.slotBytes !== slotBytes) {
+      const ring: Ring = {
+        id: this.#nextRing++,
+        slotBytes,
+        buffer: new SharedArrayBuffer(slotBytes * RING_SLOTS),
+        status: new Int32Array(new SharedArrayBuffer(4 * RING_SLOTS)),
+        free: Array.from({ length: RING_SLOTS }, (_, i) => RING_SLOTS - 1 - i),
+      };
+      lane.ring = ring;
+      // Sent once; tasks name a slot by ring id and index.
+      lane.worker.postMessage(
+        {
+          ring: {
+            id: ring.id,
+            buffer: ring.buffer,
+            status: ring.status,
+            slotBytes,
+          },
+        } satisfies WorkerRing,
+      );
+    }
+    return lane.ring.free.length > 0;
   }
 
   /** Whether task `id` is finished (its answer may still be on its way). */
@@ -164,8 +260,8 @@ export class DecodePool {
     lane.worker.postMessage(
       { id, tasks } satisfies WorkerTask,
       tasks.flatMap((t) =>
-        t.out
-          ? [t.stored.buffer as ArrayBuffer, t.out.buffer as ArrayBuffer]
+        t.out?.buffer instanceof ArrayBuffer
+          ? [t.stored.buffer as ArrayBuffer, t.out.buffer]
           : [t.stored.buffer as ArrayBuffer]
       ),
     );

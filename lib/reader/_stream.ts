@@ -9,7 +9,7 @@ import {
   runDecodeTask,
 } from "./_decode_task.ts";
 import { maskStats } from "./_mask_stats.ts";
-import { DecodePool } from "./_pool.ts";
+import { DecodePool, type RingSlot } from "./_pool.ts";
 
 /** Progress of a stream. */
 export interface StreamProgress {
@@ -27,13 +27,13 @@ export interface StreamOptions {
    * the reader: started on first need, shared by every stream, ended by
    * `close()`.
    *
-   * By default one lane per core; a stream that hands out every mask in a
-   * new buffer (`masks()` without `reuse`) takes one core fewer, so on 2
-   * cores it decodes on the calling thread alone (faster there, measured:
-   * its masks are then freed by the garbage collector's cheap young
-   * collections instead of full ones).
+   * By default one lane per core. Left at its default, a `masks()` stream
+   * without `reuse` that finds the workers not started decodes on the
+   * calling thread alone and starts them as it ends, for the next stream
+   * (faster on a first scan, measured); passing `workers` starts them at
+   * once.
    *
-   * @default {navigator.hardwareConcurrency - 1, or - 2 for new buffers}
+   * @default {navigator.hardwareConcurrency - 1}
    */
   workers?: number;
   /** Called as masks are delivered (about every 1% and at the end). */
@@ -55,6 +55,16 @@ export interface StreamItem {
 // the calling thread is done before workers have loaded. A warm pool helps
 // any selection of two masks or more.
 const MIN_ROWS_TO_START_POOL = 48;
+// COLD_POOL_WAITS: a stream that hands out every mask in a new buffer
+// (masks() without reuse) and finds the pool cold decodes on this thread
+// alone and starts the pool when it ends. Measured on 2 cores, a first
+// masks() over 1,500 rows ran at 5.0-5.3x h5py alone and 2.8-4.2x with a
+// worker starting (its loading and first pages compete with this thread's);
+// once warm, a worker made the next scans faster (whole file 10.4-12.2x
+// against 7.6-8.5x). Such a worker writes into a ring of shared memory and
+// this thread copies each mask out: a buffer handed back by a worker is
+// freed only by full collections, even when dropped at once (a bare round
+// trip of 1 MB buffers: 18 per 3,000), while a copy made here dies young.
 // Masks per message to a worker: a message costs about as much as
 // inflating a mask, so workers get them in batches.
 const BATCH = 8;
@@ -74,6 +84,9 @@ const MAX_GAP = 1 << 14;
 // displays and abort signals run (a timer turn costs up to 4 ms).
 const YIELD_MS = 100;
 
+/** What a delivered slot holds instead of its mask. */
+const DELIVERED: DecodeResult = Object.freeze({});
+
 /** Where each row's stored chunk is: address -1 for a chunk never written. */
 interface Plan {
   address: Float64Array;
@@ -82,24 +95,10 @@ interface Plan {
 }
 
 /**
- * The default number of workers: one lane per core, the caller included,
- * less one core for a stream that hands out every mask in `newBuffers`.
- * Such masks are garbage soon: on the calling thread alone they die young
- * and cheap collections free them. A buffer that comes back from a worker
- * is freed only by full collections, even when dropped at once (a bare
- * round trip of 1 MB buffers: 18 full collections per 3,000). Measured on
- * 2 cores: 23 full collections per 3,000 masks instead of 1, V8's helper
- * threads busy about 0.2 ms per mask, a first masks() over 1,500 rows at
- * 3.1-3.5x h5py instead of 4.0-4.6x. A worker writing into a ring of shared
- * memory instead, copied out here, reached 7.7-7.9x on a whole-file scan
- * against 8.2-9.2x alone: this thread still allocates, maps and fills every
- * new buffer, so on 2 cores the copy costs about what the worker saves (not
- * kept). stats() and reused buffers make no such garbage, and a worker
- * speeds them up (whole-file stats() 4.7 s instead of 8.5 s).
+ * The default number of workers: one lane per core, the caller included.
  */
-export function defaultWorkers(newBuffers: boolean): number {
-  const cores = navigator.hardwareConcurrency ?? 2;
-  return Math.max(0, cores - (newBuffers ? 2 : 1));
+export function defaultWorkers(): number {
+  return Math.max(0, (navigator.hardwareConcurrency ?? 2) - 1);
 }
 
 /**
@@ -162,9 +161,7 @@ export class MaskStreamer {
     const { signal } = options;
     const workers = Math.max(
       0,
-      Math.floor(
-        options.workers ?? defaultWorkers(kind === "decode" && !take),
-      ),
+      Math.floor(options.workers ?? defaultWorkers()),
     );
     const [, height, width] = this.#source.shape;
     /** Memory for one decoded mask: given back by the reader, or new. */
@@ -177,13 +174,21 @@ export class MaskStreamer {
     // Bytes read ahead serve one stream only.
     this.#window = undefined;
 
-    // Workers load while this thread builds the plan and starts decoding.
+    // Workers load while this thread builds the plan and starts decoding;
+    // a stream of new mask buffers starts a cold pool only when it ends,
+    // for the next stream (see COLD_POOL_WAITS).
     let pool: DecodePool | undefined;
+    let startAfter = false;
     if (this.#source.oneMaskPerChunk && workers > 0 && total > 1) {
       const warm = (this.#pool?.size ?? 0) > 0;
       if (warm || total >= MIN_ROWS_TO_START_POOL) {
-        pool = this.#pool ??= new DecodePool();
-        pool.grow(workers);
+        if (
+          !warm && kind === "decode" && !take && options.workers === undefined
+        ) startAfter = true;
+        else {
+          pool = this.#pool ??= new DecodePool();
+          pool.grow(workers);
+        }
       }
     }
     const byRow = this.#plan();
@@ -235,7 +240,40 @@ export class MaskStreamer {
       promise?: Promise<unknown>;
       /** The pool's batch id, while a worker has it. */
       id?: number;
+      /** The ring slot a worker inflates this mask into, until given back. */
+      ring?: RingSlot;
     }
+    /** Whether the worker has written `slot`'s mask into its ring. */
+    const written = (slot: Slot) =>
+      slot.ring !== undefined && Atomics.load(slot.ring.status, 0) === 1;
+    /**
+     * Gives `slot`'s ring slot back if its worker is done with it (the
+     * mask written, or failed); otherwise the worker's answer will.
+     */
+    const release = (slot: Slot) => {
+      if (slot.ring && Atomics.load(slot.ring.status, 0) !== 0) {
+        pool!.giveSlot(slot.ring);
+        slot.ring = undefined;
+      }
+    };
+    /** The mask a worker wrote into its ring, copied out; the ring slot goes back. */
+    const copyOut = (slot: Slot): Uint8Array => {
+      const ring = slot.ring!;
+      const given = take?.();
+      let data: Uint8Array;
+      if (given?.length === ring.view.length) {
+        data = given;
+        data.set(ring.view);
+      } else {
+        // One copy into memory allocated without zeroing: the cheapest
+        // new buffer there is (zeroing, mapping and filling one costs
+        // about three times as much).
+        data = ring.view.slice();
+      }
+      slot.ring = undefined;
+      pool!.giveSlot(ring);
+      return data;
+    };
     const slots = new Map<number, Slot>();
     const window = workers * BATCH * DEPTH + AHEAD;
     let next = 0;
@@ -243,14 +281,22 @@ export class MaskStreamer {
     // Hands the next tasks to loaded workers with room.
     let stopped = false;
     const assign = () => {
+      // A pool started meanwhile (by an earlier stream that deferred it)
+      // joins as soon as its workers are ready.
+      if (!pool && startAfter) pool = this.#pool;
       if (!pool || !byRow) return;
+      const slotBytes = kind === "decode" ? width * height : 0;
       while (next < total && next - k < window) {
-        const lane = pool.freeLane(DEPTH, workers);
+        const lane = pool.freeLane(DEPTH, workers, slotBytes);
         if (!lane) return;
         const batch: { slot: Slot; task: DecodeTask }[] = [];
         while (
           batch.length < BATCH && next < total && next - k < window
         ) {
+          const ring = slotBytes > 0
+            ? pool.takeSlot(lane, slotBytes)
+            : undefined;
+          if (slotBytes > 0 && !ring) break;
           const p = next;
           const made = this.#task(
             byRow,
@@ -259,12 +305,14 @@ export class MaskStreamer {
             () => readEnd(p),
           );
           const slot: Slot = {};
-          if ("result" in made) slot.result = made.result;
-          else {
-            // The worker inflates into memory this thread allocated and
-            // gets back: freed here later, it is reused (memory a worker
-            // allocated is not, and fresh pages cost more than inflating).
-            if (kind === "decode") made.task.out = output();
+          if ("result" in made) {
+            slot.result = made.result;
+            if (ring) pool.giveSlot(ring);
+          } else {
+            if (ring) {
+              made.task.ring = [ring.ring, ring.index];
+              slot.ring = ring;
+            }
             batch.push({ slot, task: made.task });
           }
           slots.set(next++, slot);
@@ -274,8 +322,14 @@ export class MaskStreamer {
         const promise = sent.promise.then((results) => {
           batch.forEach((b, i) => {
             if (!stopped && !b.slot.result) {
+              // Kept in its ring slot when inPlace: copied out on delivery.
               b.slot.result = results[i];
               this.#workerResults++;
+            } else if (b.slot.ring) {
+              // Decoded here meanwhile, or the stream ended: the worker is
+              // done with the ring slot now.
+              pool!.giveSlot(b.slot.ring);
+              b.slot.ring = undefined;
             }
           });
         });
@@ -313,7 +367,11 @@ export class MaskStreamer {
           // this thread decodes the masks after it; with no room left ahead,
           // it decodes this one itself rather than wait for a slow worker.
           while (!slot.result) {
-            if (pool!.finished(slot.id!)) {
+            if (written(slot)) {
+              // Seen in shared memory: no need to wait for the message.
+              slot.result = { data: copyOut(slot) };
+              this.#workerResults++;
+            } else if (pool!.finished(slot.id!)) {
               await (aborted
                 ? Promise.race([slot.promise, aborted])
                 : slot.promise);
@@ -330,6 +388,12 @@ export class MaskStreamer {
         }
         slots.delete(k);
         const res = slot.result!;
+        if (res.inPlace) res.data = copyOut(slot);
+        release(slot);
+        // The worker's batch holds this slot until its answer is read: a
+        // mask left on it would outlive the young collections that free
+        // masks cheaply (measured: 18 full collections per 3,000 masks).
+        slot.result = DELIVERED;
         const index = order[k];
         if (res.error) {
           throw new Error(
@@ -347,7 +411,23 @@ export class MaskStreamer {
       }
     } finally {
       stopped = true;
+      for (const slot of slots.values()) release(slot);
+      if (startAfter && (this.#pool?.size ?? 0) === 0) {
+        this.#startLater(workers);
+      }
     }
+  }
+
+  /**
+   * Starts the pool after the current turn, unless the reader closed first;
+   * a script that ends meanwhile does not wait for it (the timer is unref'd).
+   */
+  #startLater(workers: number): void {
+    const timer = setTimeout(() => {
+      if (this.#closed) return;
+      (this.#pool ??= new DecodePool()).grow(workers);
+    }, 0);
+    Deno.unrefTimer(timer);
   }
 
   /** The stored chunk of `row`, read, as a task; or the answer for an unwritten chunk. */

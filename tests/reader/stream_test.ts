@@ -113,6 +113,41 @@ Deno.test("a corrupted chunk met by a stream is an error naming the file and row
   );
 });
 
+Deno.test("a corrupted chunk met with a warm worker: the error names the row, and the next streams are whole and right", async () => {
+  const dir = await copyOfDataDir(await smallSampleDir(), [
+    "task-images_desc-segmentations.h5",
+    "task-images_desc-segmentations_metadata.csv",
+  ]);
+  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
+  const opened = ChunkedDataset.open(h5, "masks");
+  assert.ok("reader" in opened);
+  const chunk = opened.reader.chunks().find((c) => c.offset[0] === 30)!;
+  opened.reader.close();
+  const bytes = await Deno.readFile(h5);
+  bytes.fill(0x55, chunk.address + 2, chunk.address + chunk.size - 2);
+  await Deno.writeFile(h5, bytes);
+  using seg = await Segmentations.open({ dataDir: dir });
+  const good = Array.from({ length: seg.length }, (_, i) => i).filter((r) =>
+    r !== 30
+  );
+  await collect(seg.masks(good, { workers: 1 }));
+  for (let i = 0; i < 300 && seg.activeWorkers === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(seg.activeWorkers, 1, "the worker loads");
+  for (let round = 0; round < 3; round++) {
+    await assert.rejects(
+      () => collect(seg.masks([30, ...good.slice(30, 60)], { workers: 1 })),
+      /mask row 30\b.*download it again/,
+    );
+    const again = await collect(seg.masks(good, { workers: 1 }));
+    assert.equal(again.length, good.length);
+    for (const m of again) {
+      assert.deepEqual(m.data, seg.row(m.maskRow).data, `row ${m.maskRow}`);
+    }
+  }
+});
+
 Deno.test("masks({ reuse: true }) yields row()'s bytes; asking for the next mask detaches the previous one", async () => {
   using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
   const all = Array.from({ length: seg.length }, (_, i) => i);
