@@ -89,7 +89,8 @@ Deno.test("masks() rejects rows outside the file and frames without mask_row", a
   );
 });
 
-Deno.test("a corrupted chunk met by a stream is an error naming the file and row", async () => {
+/** A copy of the small sample whose row 30 has its stored chunk overwritten. */
+async function sampleWithRow30Corrupt(): Promise<{ dir: string; h5: string }> {
   const dir = await copyOfDataDir(await smallSampleDir(), [
     "task-images_desc-segmentations.h5",
     "task-images_desc-segmentations_metadata.csv",
@@ -102,6 +103,11 @@ Deno.test("a corrupted chunk met by a stream is an error naming the file and row
   const bytes = await Deno.readFile(h5);
   bytes.fill(0x55, chunk.address + 2, chunk.address + chunk.size - 2);
   await Deno.writeFile(h5, bytes);
+  return { dir, h5 };
+}
+
+Deno.test("a corrupted chunk met by a stream is an error naming the file and row", async () => {
+  const { dir, h5 } = await sampleWithRow30Corrupt();
   using seg = await Segmentations.open({ dataDir: dir });
   await assert.rejects(
     () => collect(seg.masks(undefined, { workers: 2 })),
@@ -114,18 +120,7 @@ Deno.test("a corrupted chunk met by a stream is an error naming the file and row
 });
 
 Deno.test("a corrupted chunk met with a warm worker: the error names the row, and the next streams are whole and right", async () => {
-  const dir = await copyOfDataDir(await smallSampleDir(), [
-    "task-images_desc-segmentations.h5",
-    "task-images_desc-segmentations_metadata.csv",
-  ]);
-  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
-  const opened = ChunkedDataset.open(h5, "masks");
-  assert.ok("reader" in opened);
-  const chunk = opened.reader.chunks().find((c) => c.offset[0] === 30)!;
-  opened.reader.close();
-  const bytes = await Deno.readFile(h5);
-  bytes.fill(0x55, chunk.address + 2, chunk.address + chunk.size - 2);
-  await Deno.writeFile(h5, bytes);
+  const { dir, h5 } = await sampleWithRow30Corrupt();
   using seg = await Segmentations.open({ dataDir: dir });
   const good = Array.from({ length: seg.length }, (_, i) => i).filter((r) =>
     r !== 30
