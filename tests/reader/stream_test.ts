@@ -133,7 +133,11 @@ Deno.test("a corrupted chunk met with a warm worker: the error names the row, an
   for (let round = 0; round < 3; round++) {
     await assert.rejects(
       () => collect(seg.masks([30, ...good.slice(30, 60)], { workers: 1 })),
-      /mask row 30\b.*download it again/,
+      (err: Error) => {
+        assert.ok(err.message.includes(h5), err.message);
+        assert.match(err.message, /mask row 30\b.*download it again/);
+        return true;
+      },
     );
     const again = await collect(seg.masks(good, { workers: 1 }));
     assert.equal(again.length, good.length);
