@@ -19,12 +19,8 @@ export interface DecodeTask {
   /** The chunk's filter mask. */
   filterMask: number;
   /**
-   * For "decode": where to put the mask when it inflates in place. The
-   * calling thread allocates it and transfers it: memory a worker allocated
-   * and the calling thread frees is not reused, and a fresh page costs more
-   * than inflating into it (about 14 us per 4 KiB page on the machines
-   * measured, 3.6 ms per mask). A shared ring the worker reuses, copied out
-   * by the calling thread, was measured too: 20-30% slower on a first scan.
+   * For "decode": memory to answer in (a worker's ring slot, or a buffer
+   * `reuse` gave back); the answer's `data` is then this array.
    */
   out?: Uint8Array;
   /**
@@ -94,6 +90,12 @@ export function runDecodeTask(task: DecodeTask): DecodeResult {
     ));
     if (task.kind === "stats") {
       return { stats: maskStats(data, task.width, task.height) };
+    }
+    // Given memory to decode into (a worker's ring slot, a reused buffer),
+    // the answer is always there: a caller reads the mask from `out`.
+    if (task.out?.length === size) {
+      task.out.set(data);
+      return { data: task.out };
     }
     // A buffer of exactly this mask, so it can be transferred (inflate may
     // hand back a view of a larger buffer).

@@ -81,8 +81,12 @@ scope.onmessage = (
       ring.slotBytes,
     );
     const r = runDecodeTask(task);
-    Atomics.store(ring.status, slot, r.data ? 1 : 2);
-    return r.data ? { inPlace: true } : r;
+    // Written means in the slot: runDecodeTask answers in `out` when given.
+    const inSlot = r.data !== undefined && r.data === task.out;
+    Atomics.store(ring.status, slot, inSlot ? 1 : 2);
+    return inSlot ? { inPlace: true } : r.error ? r : {
+      error: "the worker answered outside its ring slot",
+    };
   });
   if (shared) {
     Atomics.add(shared.finished, shared.lane, 1);

@@ -259,11 +259,8 @@ export class DecodePool {
     this.#disarmIdle();
     lane.worker.postMessage(
       { id, tasks } satisfies WorkerTask,
-      tasks.flatMap((t) =>
-        t.out?.buffer instanceof ArrayBuffer
-          ? [t.stored.buffer as ArrayBuffer, t.out.buffer]
-          : [t.stored.buffer as ArrayBuffer]
-      ),
+      // Masks go into the lane's ring: only the stored bytes travel.
+      tasks.map((t) => t.stored.buffer as ArrayBuffer),
     );
     return { id, promise };
   }
