@@ -2,7 +2,6 @@
 // ended by close(), and never keeping a script alive.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Segmentations } from "../../mod.ts";
 import { smallSampleDir } from "../_support/helpers.ts";
 import { defaultWorkers, MaskStreamer } from "../../lib/reader/_stream.ts";
@@ -162,46 +161,6 @@ console.log("end", Date.now());
   assert.match(r.stdout, /stats \d+\nend \d+\nunloaded/);
   // The pool ends after a minute idle; exiting at once shows it never held the process.
   assert.ok(r.exitLagMs < 3000, `exited ${r.exitLagMs} ms after its end`);
-});
-
-Deno.test("a worker decodes every filter pipeline into its ring: lzf, shuffle alone, gzip alone match row()", async () => {
-  for (const name of ["v0_lzf", "v0_shuffle_only", "v0_gzip_only"]) {
-    const h5 = fileURLToPath(
-      new URL(`../fixtures/layouts/${name}.h5`, import.meta.url),
-    );
-    const source = await openMaskSource(h5, "masks");
-    const streamer = new MaskStreamer(source, h5);
-    try {
-      const n = source.shape[0];
-      const rows = Array.from({ length: 200 * n }, (_, i) => i % n);
-      for await (const _ of streamer.stream(rows, "decode", { workers: 1 })) {
-        // warms the pool
-      }
-      for (let i = 0; i < 300 && streamer.readyWorkers === 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const before = streamer.workerResults;
-      let checked = 0;
-      for await (
-        const item of streamer.stream(rows, "decode", { workers: 1 })
-      ) {
-        assert.deepEqual(
-          item.data,
-          source.readRow(item.maskRow),
-          `${name} row ${item.maskRow}`,
-        );
-        checked++;
-      }
-      assert.equal(checked, rows.length);
-      assert.ok(
-        streamer.workerResults - before > 64,
-        `${name}: the worker decoded some`,
-      );
-    } finally {
-      streamer.close(new Error("done"));
-      source.close();
-    }
-  }
 });
 
 Deno.test("masks a worker decoded are row()'s bytes, each in a plain buffer of its own, still intact when kept", async () => {
