@@ -202,3 +202,41 @@ function editDistance(a: string, b: string, limit: number): number {
   }
   return prev[b.length];
 }
+
+/**
+ * The image names that `name` most likely meant to write: the same name in
+ * another case, or without (or with another) extension, or without an
+ * `_i0`-style suffix. Stricter than {@link closestNames}: another stimulus
+ * that merely looks alike (a subject-unique image) is not a near miss.
+ *
+ * @example
+ * ```ts
+ * import { nearMissImages } from "./suggest.ts";
+ * const images = ["cat_1003_i0.jpg", "dog_12_i0.jpg"];
+ * console.log(nearMissImages("cat_1003_i0", images)); // ["cat_1003_i0.jpg"]
+ * console.log(nearMissImages("CAT_1003.jpg", images)); // ["cat_1003_i0.jpg"]
+ * console.log(nearMissImages("cat_1004_i0.jpg", images)); // []
+ * ```
+ */
+export function nearMissImages(
+  name: string,
+  images: Iterable<string>,
+  max = 3,
+): string[] {
+  const stem = (n: string) =>
+    n.toLowerCase().replace(/\.(jpe?g|png|webp|bmp|tiff?)$/, "");
+  const want = stem(name);
+  if (want.length === 0) return [];
+  // A name with its own instance suffix (`_i1`) names another stimulus.
+  const bare = !/_i\d+$/.test(want);
+  const out: string[] = [];
+  for (const image of new Set(images)) {
+    if (image === name) continue;
+    const have = stem(image);
+    if (have === want || (bare && have.replace(/_i\d+$/, "") === want)) {
+      out.push(image);
+    }
+    if (out.length >= max) break;
+  }
+  return out;
+}

@@ -9,7 +9,8 @@ import { checkSegArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
-import { didYouMean, requireName } from "../base/suggest.ts";
+import { requireName } from "../base/suggest.ts";
+import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import {
   displayable,
   type PlotDocument,
@@ -29,20 +30,8 @@ export interface HeatmapProgress {
 }
 
 /** Options for {@link meanMask}. */
-export interface MeanMaskOptions {
-  /**
-   * Use only localized masks (`localized == 1`), as `seg.nouns` does by
-   * default; whole-image masks would otherwise flatten the map.
-   *
-   * @default {true}
-   */
-  localizedOnly?: boolean;
-  /**
-   * Use only masks whose detector score is at least this.
-   *
-   * @default {0}
-   */
-  minScore?: number;
+export interface MeanMaskOptions
+  extends Pick<MaskFilter, "localizedOnly" | "minScore"> {
   /**
    * Side of the square pixel cells averaged into one value (1: full
    * resolution). Edge cells may be smaller when it does not divide the size.
@@ -142,19 +131,19 @@ async function meanMaskFor(
       `${caller}: cellSize must be a positive integer; got ${k}.`,
     );
   }
-  let frame = seg.metadata.filter(pl.col("noun").eq(pl.lit(noun)));
-  const all = frame.height;
-  if (localizedOnly) frame = frame.filter(pl.col("localized").eq(1));
-  if (minScore > 0) frame = frame.filter(pl.col("score").gtEq(minScore));
+  // An unknown noun is an error naming the closest ones; then the one
+  // filter of every function that takes one.
+  const frame = filterMasks(seg.metadata, {
+    localizedOnly,
+    minScore: minScore > 0 ? minScore : undefined,
+    nouns: [noun],
+  }, { fn: caller });
   const rows = column<number>(frame, "mask_row", caller);
   if (rows.length === 0) {
+    const all = seg.metadata.filter(pl.col("noun").eq(pl.lit(noun))).height;
     throw new RangeError(
-      all === 0
-        ? `${caller}: no masks of noun "${noun}".${
-          didYouMean(noun, column<string>(seg.metadata, "noun", caller))
-        } seg.nounCounts() lists the nouns there are.`
-        : `${caller}: none of the ${all} masks of "${noun}" pass the filters` +
-          ` (localizedOnly: ${localizedOnly}, minScore: ${minScore}); loosen them.`,
+      `${caller}: none of the ${all} masks of "${noun}" pass the filters` +
+        ` (localizedOnly: ${localizedOnly}, minScore: ${minScore}); loosen them.`,
     );
   }
 

@@ -7,8 +7,8 @@
 
 import { checkSegArgs } from "./_args.ts";
 import { Plot } from "../deps.ts";
-import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
+import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import { didYouMean, requireName } from "../base/suggest.ts";
 import { nounColors } from "./_colors.ts";
 import {
@@ -37,26 +37,7 @@ export type {
 } from "./figure.ts";
 
 /** Options for {@link show} and `seg.show`. */
-export interface ShowOptions {
-  /**
-   * Draw only these nouns (in the legend's order of first appearance).
-   *
-   * @default {undefined} (all of the image's nouns)
-   */
-  nouns?: readonly string[];
-  /**
-   * Draw only masks whose detector score is at least this.
-   *
-   * @default {0}
-   */
-  minScore?: number;
-  /**
-   * Draw only localized masks (`localized == 1`: a box was given and the
-   * mask covers < 99% of the image), as `seg.nouns` lists by default.
-   *
-   * @default {true}
-   */
-  localizedOnly?: boolean;
+export interface ShowOptions extends MaskFilter {
   /**
    * Opacity of the mask fill, from 0 (outlines only) to 1 (opaque).
    *
@@ -194,13 +175,12 @@ export async function show(
     );
   }
 
-  // Filter the image's rows with the same Polars expressions users write.
-  let frame = seg.forImage(imageName);
-  if (localizedOnly) frame = frame.filter(pl.col("localized").eq(1));
-  if (minScore > 0) frame = frame.filter(pl.col("score").gtEq(minScore));
-  if (onlyNouns !== undefined) {
-    frame = frame.filter(pl.col("noun").isIn([...onlyNouns]));
-  }
+  // The one filter of every function that takes one; a noun the image
+  // does not have is an error, never an empty figure.
+  const frame = filterMasks(seg.forImage(imageName), options, {
+    fn: "show",
+    where: `image "${imageName}"`,
+  });
 
   const W = seg.width, H = seg.height;
   const { innerW, innerH } = frameSize(W, H, options);

@@ -1,11 +1,12 @@
 // What the analysis tables (coverage, grids, trials, COCO) need from the
-// reader: its public surface only, so they never import the reader's module
-// (which delegates to them) and stay free of its private index.
+// reader: its metadata and the one checked scan of its mask source, so they
+// never import the reader's module (which delegates to them) and stay free
+// of its private index.
 import { pl } from "../deps.ts";
 import { maskRowsOf } from "./_frame.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
-import type { Mask } from "./mask.ts";
-import type { StreamOptions } from "./_stream.ts";
+import type { Intervals } from "./_mask_runs.ts";
+import type { ScanOptions } from "./_scan.ts";
 
 /** Mask rows or a metadata frame, as `SegmentationsReader.masks` takes. */
 export type Selection = pl.DataFrame | readonly number[];
@@ -17,7 +18,16 @@ export interface AnalysisSource {
   readonly length: number;
   readonly metadata: pl.DataFrame;
   readonly paths: SegmentationPaths;
-  masks(selection?: Selection, options?: StreamOptions): AsyncGenerator<Mask>;
+  /** Image names in the reader's order (`seg.images()`). */
+  images(): string[];
+  /**
+   * The set pixels of each of `rows` (no repeats), in file order, read
+   * with every check of `row()`.
+   */
+  scan(
+    rows: readonly number[],
+    options?: ScanOptions,
+  ): AsyncGenerator<[number, Intervals]>;
 }
 
 /**
@@ -98,8 +108,8 @@ export function selectedRows(
   return out;
 }
 
-/** Only the options `masks()` takes, out of a table's options (which it would refuse as unknown). */
-export function streamOptions(options: StreamOptions): StreamOptions {
-  const { workers, onProgress, signal } = options;
-  return { workers, onProgress, signal };
+/** Only the scan's options, out of a table's options. */
+export function scanOptions(options: ScanOptions): ScanOptions {
+  const { onProgress, signal } = options;
+  return { onProgress, signal };
 }

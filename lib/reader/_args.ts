@@ -9,6 +9,7 @@ import {
   checkString,
   type OptionSpec,
 } from "../base/args.ts";
+import { MASK_FILTER_OPTIONS } from "./mask_filter.ts";
 
 /** `SegmentationsOpenOptions`. */
 export const OPEN_OPTIONS = {
@@ -37,7 +38,7 @@ export const STATS_OPTIONS = {
 
 /** `NounsOptions`. */
 export const NOUNS_OPTIONS = {
-  localizedOnly: "boolean",
+  localizedOnly: MASK_FILTER_OPTIONS.localizedOnly,
 } as const satisfies OptionSpec;
 
 /** `ImagesWithQuery`. */
@@ -124,4 +125,48 @@ export function checkImagesWithArgs(
   }
   checkOptions(fn, query, IMAGES_WITH_QUERY, "query");
   checkOptions(fn, options, IMAGES_WITH_OPTIONS);
+}
+
+/** `ScanOptions`. */
+export const SCAN_OPTIONS = {
+  onProgress: "function",
+  signal: "signal",
+} as const satisfies OptionSpec;
+
+/** `CoverageOptions`. */
+export const COVERAGE_OPTIONS = {
+  ...SCAN_OPTIONS,
+  ...MASK_FILTER_OPTIONS,
+  wide: "boolean",
+  value: ["fraction", "pixels", "masks"],
+  cache: "boolean",
+} as const satisfies OptionSpec;
+
+/** `TrialCoverageOptions`. */
+export const TRIAL_COVERAGE_OPTIONS = COVERAGE_OPTIONS;
+
+/** `GridsOptions`. */
+export const GRIDS_OPTIONS = {
+  ...SCAN_OPTIONS,
+  size: "integer",
+} as const satisfies OptionSpec;
+
+/** `CocoOptions`. */
+export const COCO_OPTIONS = {
+  ...SCAN_OPTIONS,
+  ...MASK_FILTER_OPTIONS,
+} as const satisfies OptionSpec;
+
+/**
+ * Checks a `(selection?, options?)` call of an analysis table: options in
+ * the selection's place get "options go second".
+ */
+export function checkTableArgs(
+  fn: string,
+  selection: unknown,
+  options: unknown,
+  spec: OptionSpec,
+): void {
+  checkSelection(fn, "selection", selection, { optional: true });
+  checkOptions(fn, options, spec);
 }

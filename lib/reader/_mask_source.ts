@@ -1,26 +1,61 @@
-// Where mask bytes come from: the fast chunk reader (positional reads plus
-// native inflate) when it understands the file's layout, h5wasm for the few
-// valid layouts it does not (external raw data, dense link storage). Both
-// return identical bytes; tests/hdf5/chunks_test.ts holds them to it. A
-// damaged file is an error from either, never a fallback; every row is
-// checked to be stored and binary before it is handed out.
+// Where mask bytes come from, for every reader of the file: `row()`, the
+// streams behind `masks()` and `stats()`, and the runs behind the analysis
+// tables. One per reader: one open file, one chunk index, one set of checks.
+//
+// The fast chunk reader (positional reads plus native inflate) serves the
+// layouts it understands, h5wasm the few valid ones it does not (external
+// raw data, dense link storage). A damaged file is an error from either,
+// never a fallback. Every row handed out, as bytes or as runs, is checked
+// to be stored (a never-written chunk is an error for its rows, not the
+// fill value) and binary.
 import { notMasksError, openH5MaskDataset } from "../hdf5/h5wasm.ts";
-import { ChunkedDataset } from "../hdf5/chunks.ts";
+import { ChunkedDataset, type FilterInfo } from "../hdf5/chunks.ts";
+import { FILTER } from "../hdf5/filters.ts";
+import { inflateRuns } from "../hdf5/inflate_runs.ts";
 import { checkBinaryMask } from "./_mask_check.ts";
+import { bytesToIntervals, type Intervals } from "./_mask_runs.ts";
+
+/**
+ * Where each row's one stored chunk lies (the real layout: one whole mask
+ * per chunk); `address` -1 for a row whose chunk was never written.
+ * Typed arrays, not an object per chunk: the garbage collector traces the
+ * heap once per few dozen masks streamed, so a smaller heap is a faster
+ * stream.
+ */
+export interface ChunkPlan {
+  address: Float64Array;
+  size: Float64Array;
+  filterMask: Uint32Array;
+}
 
 /** Rows of a (N, height, width) uint8 dataset. */
 export interface MaskSource {
+  readonly path: string;
   readonly shape: readonly [number, number, number];
   /** Which reader serves the rows. */
   readonly reader: "chunks" | "h5wasm";
-  /**
-   * The fast reader, when it serves the rows (for streaming in Workers);
-   * the first access checks that every chunk is stored (lists the index).
-   */
-  readonly chunked: ChunkedDataset | null;
+  /** The filter pipeline of the stored chunks (fast reader only). */
+  readonly filters: readonly FilterInfo[];
   /** Whether the fast reader serves the rows and each chunk is one whole mask (from the header: no listing). */
   readonly oneMaskPerChunk: boolean;
+  /** Row `row`'s mask: stored, decoded, checked binary. */
   readRow(row: number): Uint8Array;
+  /** Row `row`'s set pixels, with the checks of {@link MaskSource.readRow}. */
+  readIntervals(row: number): Intervals;
+  /**
+   * The chunk of each row, for reading in file order; `null` when rows are
+   * read one by one (other layouts, h5wasm, a damaged chunk index whose
+   * intact rows stay readable, or a file that stores few of its chunks).
+   * Built once, on first use.
+   */
+  plan(): ChunkPlan | null;
+  /**
+   * Reads the file from `address` into `into` until it is full or the file
+   * ends; the bytes read. One handle per reader, opened on first use.
+   */
+  readAt(address: number, into: Uint8Array): number;
+  /** The error for a row whose chunk was never written. */
+  unwritten(row: number): Error;
   close(): void;
 }
 
@@ -44,81 +79,200 @@ export async function openMaskSource(
   const want = options.reader ?? "auto";
   if (want !== "h5wasm") {
     const opened = ChunkedDataset.open(path, name);
-    if ("reader" in opened) {
-      const r = opened.reader;
-      const { shape } = r;
-      if (
-        shape.length !== 3 || r.dtypeClass !== 0 || r.elementSize !== 1 ||
-        r.signed
-      ) {
-        r.close();
-        throw notMasksError(
-          path,
-          name,
-          shape,
-          `class ${r.dtypeClass}${
-            r.signed ? " signed" : ""
-          }, ${r.elementSize} byte(s)`,
-        );
-      }
-      // Checked on first use, not at open: listing the chunk index of the
-      // real file is most of a first read, and open stays cheap.
-      let complete = false;
-      const ensureComplete = () => {
-        if (!complete) checkComplete(r);
-        complete = true;
-      };
-      const c = r.chunkShape;
-      return {
-        shape: [shape[0], shape[1], shape[2]],
-        reader: "chunks",
-        oneMaskPerChunk: r.layout === "chunked" && !!c && c[0] === 1 &&
-          c[1] === shape[1] && c[2] === shape[2],
-        // The streaming path takes chunk locations from here.
-        get chunked() {
-          ensureComplete();
-          return r;
-        },
-        readRow: (row) => {
-          ensureComplete();
-          // A row whose chunk was never written is a partial file, not zeros.
-          if (row >= 0 && row < shape[0] && !r.rowStored(row)) {
-            throw new Error(
-              `${path}: mask row ${row} of dataset "${name}" has no stored data (its chunk was never written); ` +
-                `the file is incomplete: download it again`,
-            );
-          }
-          return checkBinaryMask(r.readRow(row), path, row);
-        },
-        close: () => r.close(),
-      };
-    }
+    if ("reader" in opened) return chunkSource(path, name, opened.reader);
     if (want === "chunks") throw new Error(opened.unsupported);
   }
   const h5 = await openH5MaskDataset(path, name);
+  const base = new FileAt(path);
   return {
+    path,
     shape: h5.shape,
     reader: "h5wasm",
-    chunked: null,
+    filters: [],
     oneMaskPerChunk: false,
     readRow: (r) => checkBinaryMask(h5.readRow(r), path, r),
-    close: () => h5.close(),
+    readIntervals: (r) =>
+      bytesToIntervals(checkBinaryMask(h5.readRow(r), path, r)),
+    plan: () => null,
+    readAt: (address, into) => base.read(address, into),
+    unwritten: (row) => unwrittenError(path, name, row),
+    close: () => {
+      base.close();
+      h5.close();
+    },
   };
 }
 
-/**
- * A mask file's writer stores every chunk: fewer stored chunks than the
- * shape spans means a partial file or a corrupt shape (a mask count or a
- * width flipped to something absurd), refused on first use (listing the
- * index is bounded by the file, not the shape). When part of the chunk
- * index is damaged, the rows it covers fail one by one instead.
- */
-function checkComplete(r: ChunkedDataset): void {
-  if (r.layout !== "chunked") return;
-  const { grid, stored, damaged } = r.allocation();
-  if (damaged || stored === grid) return;
-  throw new Error(
-    `${r.path}: dataset "${r.name}" of shape [${r.shape}] spans ${grid} chunks but the file stores ${stored}; ` +
-      `the file is incomplete or its shape is corrupt: download it again`,
+function chunkSource(
+  path: string,
+  name: string,
+  r: ChunkedDataset,
+): MaskSource {
+  const { shape } = r;
+  if (
+    shape.length !== 3 || r.dtypeClass !== 0 || r.elementSize !== 1 ||
+    r.signed
+  ) {
+    r.close();
+    throw notMasksError(
+      path,
+      name,
+      shape,
+      `class ${r.dtypeClass}${
+        r.signed ? " signed" : ""
+      }, ${r.elementSize} byte(s)`,
+    );
+  }
+  const c = r.chunkShape;
+  const oneMaskPerChunk = r.layout === "chunked" && !!c && c[0] === 1 &&
+    c[1] === shape[1] && c[2] === shape[2];
+  // Deflate, with or without a 1-byte shuffle (which changes nothing):
+  // such a chunk inflates straight to runs of set pixels.
+  const runsLayout = oneMaskPerChunk &&
+    r.filters.some((f) => f.id === FILTER.DEFLATE) &&
+    r.filters.every((f) =>
+      f.id === FILTER.DEFLATE ||
+      (f.id === FILTER.SHUFFLE && (f.clientData[0] ?? 1) === 1)
+    );
+  const pixels = shape[1] * shape[2];
+  const file = new FileAt(path);
+  const unwritten = (row: number) => unwrittenError(path, name, row);
+  const readRow = (row: number): Uint8Array => {
+    // A row whose chunk was never written is a partial file, not zeros.
+    if (row >= 0 && row < shape[0] && !r.rowStored(row)) throw unwritten(row);
+    return checkBinaryMask(r.readRow(row), path, row);
+  };
+  let plan: ChunkPlan | null | undefined;
+  const planOf = (): ChunkPlan | null => {
+    if (plan !== undefined) return plan;
+    if (!oneMaskPerChunk) return (plan = null);
+    const { stored, damaged } = r.allocation();
+    // Row by row, each row checked on its own: the intact rows of a
+    // damaged index stay readable, and a shape far larger than what the
+    // file stores allocates nothing per claimed row.
+    if (damaged || stored * 2 < shape[0]) return (plan = null);
+    const n = shape[0];
+    const p: ChunkPlan = {
+      address: new Float64Array(n).fill(-1),
+      size: new Float64Array(n),
+      filterMask: new Uint32Array(n),
+    };
+    r.forEachChunk((chunk) => {
+      const row = chunk.offset[0];
+      p.address[row] = chunk.address;
+      p.size[row] = chunk.size;
+      p.filterMask[row] = chunk.filterMask;
+    });
+    return (plan = p);
+  };
+  const readIntervals = (row: number): Intervals => {
+    const p = runsLayout ? planOf() : null;
+    if (!p) return bytesToIntervals(readRow(row));
+    if (!(row >= 0 && row < shape[0])) return bytesToIntervals(readRow(row));
+    const address = p.address[row];
+    if (address < 0) throw unwritten(row);
+    const size = p.size[row];
+    const stored = new Uint8Array(size);
+    if (file.read(address, stored) < size) {
+      throw new Error(
+        `${path}: unexpected end of file reading mask row ${row}; the file is truncated: download it again.`,
+      );
+    }
+    if (p.filterMask[row] === 0) {
+      let runs;
+      try {
+        runs = inflateRuns(stored, pixels);
+      } catch {
+        // The byte path decides: it inflates with zlib or names the damage.
+        return bytesToIntervals(readRow(row));
+      }
+      return runsToIntervals(runs, path, row);
+    }
+    return bytesToIntervals(readRow(row));
+  };
+  return {
+    path,
+    shape: [shape[0], shape[1], shape[2]],
+    reader: "chunks",
+    filters: r.filters,
+    oneMaskPerChunk,
+    readRow,
+    readIntervals,
+    plan: planOf,
+    readAt: (address, into) => file.read(address, into),
+    unwritten,
+    close: () => {
+      file.close();
+      r.close();
+    },
+  };
+}
+
+/** Intervals of the set runs; an error naming the row for a value other than 0 or 1. */
+function runsToIntervals(
+  runs: { start: number[]; value: number[]; length: number },
+  path: string,
+  row: number,
+): Intervals {
+  const { start, value } = runs;
+  let set = 0;
+  for (let k = 0; k < value.length; k++) {
+    const v = value[k];
+    if (v === 0) continue;
+    if (v !== 1) {
+      throw new Error(
+        `${path}: mask row ${row} holds the value ${v} at pixel ${
+          start[k]
+        }; masks are binary (0/1), so the stored data is damaged or not a mask: download the file again`,
+      );
+    }
+    set++;
+  }
+  const out = new Int32Array(set * 2);
+  let j = 0;
+  for (let k = 0; k < value.length; k++) {
+    if (value[k] === 0) continue;
+    out[j++] = start[k];
+    out[j++] = k + 1 < start.length ? start[k + 1] : runs.length;
+  }
+  return out;
+}
+
+function unwrittenError(path: string, name: string, row: number): Error {
+  return new Error(
+    `${path}: mask row ${row} of dataset "${name}" has no stored data (its chunk was never written); ` +
+      `the file is incomplete: download it again`,
   );
+}
+
+/** Positional reads of one file, opened on first use. */
+class FileAt {
+  readonly #path: string;
+  #file: Deno.FsFile | undefined;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  read(address: number, into: Uint8Array): number {
+    if (this.#closed) {
+      throw new Error(`${this.#path} was closed; open it again.`);
+    }
+    const file = this.#file ??= Deno.openSync(this.#path, { read: true });
+    file.seekSync(address, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < into.length) {
+      const n = file.readSync(into.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#file?.close();
+    this.#file = undefined;
+  }
 }

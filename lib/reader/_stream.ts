@@ -2,7 +2,7 @@
 // order (cheap positional reads) and decodes some itself; the reader's
 // worker pool (lib/reader/_pool.ts) inflates the rest. Results come back in
 // order with a bounded number in flight.
-import type { MaskSource } from "./_mask_source.ts";
+import type { ChunkPlan as Plan, MaskSource } from "./_mask_source.ts";
 import {
   type DecodeResult,
   type DecodeTask,
@@ -87,13 +87,6 @@ const YIELD_MS = 100;
 /** What a delivered slot holds instead of its mask. */
 const DELIVERED: DecodeResult = Object.freeze({});
 
-/** Where each row's stored chunk is: address -1 for a chunk never written. */
-interface Plan {
-  address: Float64Array;
-  size: Float64Array;
-  filterMask: Uint32Array;
-}
-
 /**
  * The default number of workers: one lane per core, the caller included.
  */
@@ -102,15 +95,14 @@ export function defaultWorkers(): number {
 }
 
 /**
- * The streaming half of a reader: one worker pool and one file handle for
- * all its streams, both started on first need and ended by {@link close}.
+ * The streaming half of a reader: one worker pool for all its streams,
+ * started on first need and ended by {@link close}; the file and its chunk
+ * plan are the source's.
  */
 export class MaskStreamer {
   readonly #source: MaskSource;
   readonly #path: string;
   #pool: DecodePool | undefined;
-  #file: Deno.FsFile | undefined;
-  #byRow: Plan | null | undefined;
   #closed: Error | undefined;
   #workerResults = 0;
   /** Bytes of the file from `start`, read ahead (`bytes` views `#readBuffer`). */
@@ -140,8 +132,6 @@ export class MaskStreamer {
     if (this.#closed) return;
     this.#closed = reason;
     this.#pool?.close(reason);
-    this.#file?.close();
-    this.#file = undefined;
     this.#window = this.#readBuffer = undefined;
   }
 
@@ -191,7 +181,7 @@ export class MaskStreamer {
         }
       }
     }
-    const byRow = this.#plan();
+    const byRow = this.#source.plan();
     const order = byRow
       ? [...rows.keys()].sort((a, b) =>
         byRow.address[rows[a]] - byRow.address[rows[b]] || rows[a] - rows[b]
@@ -440,25 +430,15 @@ export class MaskStreamer {
     | { task: DecodeTask }
     | { result: DecodeResult } {
     const [, height, width] = this.#source.shape;
-    const reader = this.#source.chunked!;
     const address = byRow.address[row];
-    if (address < 0) {
-      // Never written: every value is the fill value.
-      const data = new Uint8Array(width * height).fill(
-        reader.fillValue[0] ?? 0,
-      );
-      return {
-        result: kind === "decode"
-          ? { data }
-          : { stats: maskStats(data, width, height) },
-      };
-    }
+    // A row whose chunk was never written is a partial file, not zeros.
+    if (address < 0) throw this.#source.unwritten(row);
     const stored = this.#readStored(address, byRow.size[row], row, readEnd);
     return {
       task: {
         kind,
         stored,
-        filters: reader.filters,
+        filters: this.#source.filters,
         filterMask: byRow.filterMask[row],
         width,
         height,
@@ -485,50 +465,17 @@ export class MaskStreamer {
       if ((this.#readBuffer?.length ?? 0) < want) {
         this.#readBuffer = new Uint8Array(Math.max(want, READ_BYTES));
       }
-      const file = this.#file ??= Deno.openSync(this.#path, { read: true });
       const into = this.#readBuffer!.subarray(0, want);
-      file.seekSync(address, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < want) {
-        const n = file.readSync(into.subarray(got));
-        if (n === null || n === 0) break;
-        got += n;
-      }
+      const got = this.#source.readAt(address, into);
       if (got < size) {
         this.#window = undefined;
         throw new Error(
-          `${this.#path}: unexpected end of file reading mask row ${row}; the file is truncated.`,
+          `${this.#path}: unexpected end of file reading mask row ${row}; the file is truncated: download it again.`,
         );
       }
       w = this.#window = { start: address, bytes: into.subarray(0, got) };
     }
     return w.bytes.slice(address - w.start, address - w.start + size);
-  }
-
-  /**
-   * The stored chunk of each row, when every chunk holds exactly one whole
-   * mask (the real layout); `null` otherwise (read row by row). Built once.
-   */
-  #plan(): Plan | null {
-    if (this.#byRow !== undefined) return this.#byRow;
-    const reader = this.#source.chunked;
-    if (!reader || !this.#source.oneMaskPerChunk) return (this.#byRow = null);
-    const n = this.#source.shape[0];
-    // Typed arrays, not an object per chunk: the garbage collector traces
-    // the heap once per few dozen masks streamed, so a smaller heap is a
-    // faster stream.
-    const plan: Plan = {
-      address: new Float64Array(n).fill(-1),
-      size: new Float64Array(n),
-      filterMask: new Uint32Array(n),
-    };
-    reader.forEachChunk((chunk) => {
-      const row = chunk.offset[0];
-      plan.address[row] = chunk.address;
-      plan.size[row] = chunk.size;
-      plan.filterMask[row] = chunk.filterMask;
-    });
-    return (this.#byRow = plan);
   }
 
   /** Throws the close reason (a new error each time) once closed. */

@@ -6,28 +6,20 @@
  */
 
 import { basename } from "node:path";
-import type { StreamOptions } from "./_stream.ts";
+import type { pl } from "../deps.ts";
 import {
   type AnalysisSource,
   selectedRows,
   type Selection,
-  streamOptions,
 } from "./_analysis_source.ts";
-import { maskStats, STAT } from "./_mask_stats.ts";
 import { countsToString, maskRuns } from "./_rle.ts";
-import { MaskRuns } from "./_mask_runs.ts";
+import type { ScanOptions } from "./_scan.ts";
+import { filterMasks, type MaskFilter } from "./mask_filter.ts";
 
 /** Options for {@link SegmentationsReader.toCoco}. */
-export interface CocoOptions extends StreamOptions {
+export interface CocoOptions extends ScanOptions, MaskFilter {
   /**
-   * Keep only masks whose detector score is at least this (masks without a
-   * score are then left out).
-   *
-   * @default {undefined}
-   */
-  minScore?: number;
-  /**
-   * Keep only localized masks.
+   * Keep only localized masks (a COCO export keeps every mask unless asked).
    *
    * @default {false}
    */
@@ -36,7 +28,10 @@ export interface CocoOptions extends StreamOptions {
 
 /** A COCO image entry. */
 export interface CocoImage {
-  /** 1-based, in order of first appearance. */
+  /**
+   * 1-based position in `seg.images()`: the same in every export of the
+   * same files, so exports of parts of the data merge.
+   */
   id: number;
   /** The stimulus file name (the metadata's `image_name`). */
   file_name: string;
@@ -48,7 +43,10 @@ export interface CocoImage {
 
 /** A COCO category: one per noun. */
 export interface CocoCategory {
-  /** 1-based, nouns sorted by code unit. */
+  /**
+   * 1-based position of the noun among all of the data's nouns sorted by
+   * code unit: the same in every export of the same files.
+   */
   id: number;
   /** The noun. */
   name: string;
@@ -58,7 +56,7 @@ export interface CocoCategory {
 
 /** A COCO annotation: one mask. */
 export interface CocoAnnotation {
-  /** 1-based, in selection order. */
+  /** The HDF5 row + 1: the same in every export of the same files. */
   id: number;
   /** The image's `id`. */
   image_id: number;
@@ -106,13 +104,26 @@ export async function toCoco(
   selection: Selection | undefined,
   options: CocoOptions = {},
 ): Promise<CocoDataset> {
+  const frame = selection === undefined || Array.isArray(selection)
+    ? undefined
+    : selection as pl.DataFrame;
   const rows = selectedRows(source, selection);
-  const { minScore, localizedOnly = false } = options;
+  // The filter decides by the metadata; rows given by number are filtered
+  // by the CSV row that names them.
+  const passing = new Set(
+    filterMasks(frame ?? source.metadata, options, {
+      fn: "seg.toCoco",
+      localizedOnly: false,
+      where: frame ? "the selection" : "the data",
+    }).getColumn("mask_row").toArray().map(Number),
+  );
   const keep: number[] = [];
+  const kept = new Set<number>();
   for (let i = 0; i < rows.maskRow.length; i++) {
-    if (rows.csvRow[i] < 0) continue;
-    if (localizedOnly && rows.localized[i] !== 1) continue;
-    if (minScore !== undefined && !(rows.score[i] >= minScore)) continue;
+    const row = rows.maskRow[i];
+    // A mask selected twice is exported once (its id is its row).
+    if (rows.csvRow[i] < 0 || !passing.has(row) || kept.has(row)) continue;
+    kept.add(row);
     keep.push(i);
   }
   const encoded = new Map<
@@ -121,95 +132,56 @@ export async function toCoco(
   >();
   for (const i of keep) encoded.set(rows.maskRow[i], undefined!);
   const { width, height } = source;
-  const encode = (
-    maskRow: number,
-    data: Uint8Array,
-    box: [number, number, number, number] | null,
-    area: number,
-  ) =>
-    encoded.set(maskRow, {
-      counts: countsToString(maskRuns(data, width, height, box)),
-      area,
-      bbox: box ? [box[0], box[1], box[2] - box[0], box[3] - box[1]] : [
-        0,
-        0,
-        0,
-        0,
-      ],
-    });
   const wanted = [...encoded.keys()];
-  // The real layout: masks as runs of set pixels, drawn into one scratch
-  // mask (and erased again), so no megabyte is decoded or scanned per mask.
-  const runs = MaskRuns.open(source.paths.h5, [source.length, height, width]);
-  if (runs) {
-    try {
-      wanted.sort((a, b) => runs.address(a) - runs.address(b) || a - b);
-      const scratch = new Uint8Array(width * height);
-      const step = Math.max(1, Math.floor(wanted.length / 100));
-      for (let k = 0; k < wanted.length; k++) {
-        options.signal?.throwIfAborted();
-        const iv = runs.intervals(wanted[k]);
-        let area = 0, x0 = width, x1 = 0;
-        for (let i = 0; i < iv.length; i += 2) {
-          scratch.fill(1, iv[i], iv[i + 1]);
-          area += iv[i + 1] - iv[i];
-          const ya = Math.floor(iv[i] / width);
-          const yb = Math.floor((iv[i + 1] - 1) / width);
-          if (ya !== yb) {
-            // Wrapping from the end of one row to the start of the next
-            // touches the last and the first column.
-            x0 = 0;
-            x1 = width;
-          } else {
-            x0 = Math.min(x0, iv[i] - ya * width);
-            x1 = Math.max(x1, iv[i + 1] - ya * width);
-          }
-        }
-        const box: [number, number, number, number] | null = area === 0
-          ? null
-          : [
-            x0,
-            Math.floor(iv[0] / width),
-            x1,
-            Math.floor((iv[iv.length - 1] - 1) / width) + 1,
-          ];
-        encode(wanted[k], scratch, box, area);
-        for (let i = 0; i < iv.length; i += 2) {
-          scratch.fill(0, iv[i], iv[i + 1]);
-        }
-        const done = k + 1;
-        if (
-          options.onProgress && (done % step === 0 || done === wanted.length)
-        ) {
-          options.onProgress({ done, total: wanted.length });
-        }
-        if (k % 256 === 255) await new Promise((r) => setTimeout(r, 0));
+  // Each mask's runs drawn into one scratch mask (and erased again), so no
+  // megabyte is decoded or scanned per mask.
+  const scratch = new Uint8Array(width * height);
+  const scan = source.scan(wanted, {
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
+  for await (const [row, iv] of scan) {
+    let area = 0, x0 = width, x1 = 0;
+    for (let i = 0; i < iv.length; i += 2) {
+      scratch.fill(1, iv[i], iv[i + 1]);
+      area += iv[i + 1] - iv[i];
+      const ya = Math.floor(iv[i] / width);
+      const yb = Math.floor((iv[i + 1] - 1) / width);
+      if (ya !== yb) {
+        // Wrapping from the end of one row to the start of the next
+        // touches the last and the first column.
+        x0 = 0;
+        x1 = width;
+      } else {
+        x0 = Math.min(x0, iv[i] - ya * width);
+        x1 = Math.max(x1, iv[i + 1] - ya * width);
       }
-    } finally {
-      runs.close();
     }
-  } else {
-    for await (const mask of source.masks(wanted, streamOptions(options))) {
-      const s = maskStats(mask.data, width, height);
-      const area = s[STAT.AREA];
-      encode(
-        mask.maskRow,
-        mask.data,
-        area === 0 ? null : [s[STAT.X0], s[STAT.Y0], s[STAT.X1], s[STAT.Y1]],
-        area,
-      );
-    }
+    const box: [number, number, number, number] | null = area === 0 ? null : [
+      x0,
+      Math.floor(iv[0] / width),
+      x1,
+      Math.floor((iv[iv.length - 1] - 1) / width) + 1,
+    ];
+    encoded.set(row, {
+      counts: countsToString(maskRuns(scratch, width, height, box)),
+      area,
+      bbox: box
+        ? [box[0], box[1], box[2] - box[0], box[3] - box[1]]
+        : [0, 0, 0, 0],
+    });
+    for (let i = 0; i < iv.length; i += 2) scratch.fill(0, iv[i], iv[i + 1]);
   }
-  const imageId = new Map<string, number>();
-  for (const i of keep) {
-    if (!imageId.has(rows.image[i])) {
-      imageId.set(rows.image[i], imageId.size + 1);
-    }
-  }
-  const nouns = [...new Set(keep.map((i) => rows.noun[i]))].sort((a, b) =>
-    a < b ? -1 : a > b ? 1 : 0
-  );
-  const categoryId = new Map(nouns.map((n, k) => [n, k + 1]));
+  // Ids from the whole data, not the selection: exports of parts merge.
+  const imageId = new Map(source.images().map((name, k) => [name, k + 1]));
+  const allNouns = [
+    ...new Set(source.metadata.getColumn("noun").toArray() as string[]),
+  ].filter((n) => n !== null).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  const categoryId = new Map(allNouns.map((n, k) => [n, k + 1]));
+  const images = [...new Set(keep.map((i) => rows.image[i]))]
+    .sort((a, b) => imageId.get(a)! - imageId.get(b)!);
+  const nouns = [...new Set(keep.map((i) => rows.noun[i]))]
+    .sort((a, b) => categoryId.get(a)! - categoryId.get(b)!);
   return {
     info: {
       description: `LAION-fMRI object-segmentation masks (${
@@ -218,21 +190,21 @@ export async function toCoco(
       version: "1.0",
       date_created: new Date().toISOString(),
     },
-    images: [...imageId].map(([name, id]) => ({
-      id,
+    images: images.map((name) => ({
+      id: imageId.get(name)!,
       file_name: name,
       width,
       height,
     })),
-    categories: nouns.map((name, k) => ({
-      id: k + 1,
+    categories: nouns.map((name) => ({
+      id: categoryId.get(name)!,
       name,
       supercategory: "object",
     })),
-    annotations: keep.map((i, k) => {
+    annotations: keep.map((i) => {
       const e = encoded.get(rows.maskRow[i])!;
       return {
-        id: k + 1,
+        id: rows.maskRow[i] + 1,
         image_id: imageId.get(rows.image[i])!,
         category_id: categoryId.get(rows.noun[i])!,
         segmentation: { size: [height, width], counts: e.counts },

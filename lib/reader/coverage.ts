@@ -6,12 +6,13 @@
  */
 
 import { pl } from "../deps.ts";
-import type { StreamOptions } from "./_stream.ts";
 import {
   type AnalysisSource,
+  type SelectedRows,
   selectedRows,
   type Selection,
 } from "./_analysis_source.ts";
+import type { ScanOptions } from "./_scan.ts";
 import { unionAreas } from "./_union_area.ts";
 import { wideFrame } from "./_wide.ts";
 import {
@@ -19,19 +20,17 @@ import {
   readCoverageCache,
   writeCoverageCache,
 } from "./_coverage_cache.ts";
+import { checkNouns, filterMasks, type MaskFilter } from "./mask_filter.ts";
 
 /** Options for {@link SegmentationsReader.coverage}. */
-export interface CoverageOptions extends StreamOptions {
-  /**
-   * Count only masks with `localized == 1` (a box was given and the mask
-   * covers < 99% of the image).
-   *
-   * @default {true}
-   */
-  localizedOnly?: boolean;
+export interface CoverageOptions extends ScanOptions, MaskFilter {
   /**
    * One row per image and one column per noun (sorted), 0 where the image
-   * has no such noun, instead of one row per (image, noun).
+   * has no such noun, instead of one row per (image, noun). The rows are
+   * every image of the selection in `seg.images()` order (without a
+   * selection, every image with masks: the rows line up with
+   * `seg.images()`), also those the filter leaves without a mask (a row of
+   * zeros).
    *
    * @default {false}
    */
@@ -44,9 +43,10 @@ export interface CoverageOptions extends StreamOptions {
    */
   value?: "fraction" | "pixels" | "masks";
   /**
-   * For the whole file (no selection): read and write the cached table in
-   * the user cache dir (`$XDG_CACHE_HOME/laion-fmri-segmentations/coverage`),
-   * keyed by the HDF5 file and the CSV's content, size and mtime.
+   * For the whole file (no selection, no `minScore`): read and write the
+   * cached table in the user cache dir
+   * (`$XDG_CACHE_HOME/laion-fmri-segmentations/coverage`), keyed by the
+   * HDF5 file and the CSV's content, size and mtime.
    *
    * @default {true}
    */
@@ -60,15 +60,13 @@ export interface CoverageOptions extends StreamOptions {
  * Images in order of first appearance, nouns in order of their first row.
  * With `wide`, one row per image and one column per noun.
  *
- * Every mask is read once. With the real layout (one mask per chunk,
- * deflate) a mask is inflated straight into runs of set pixels on the
- * calling thread, which costs its compressed size rather than a megabyte
- * (the whole real-sized file in about 8 s); other layouts stream through
- * `masks()` (Web Workers; `workers` applies there only). The whole file's
- * table is cached (see {@link CoverageOptions.cache}). HDF5 rows that the
- * CSV does not list belong to no image and are left out.
+ * Every mask is read once, as runs of set pixels, with every check of
+ * `row()`: a damaged row is an error naming the file and the row. The
+ * whole file's table is cached (see {@link CoverageOptions.cache}). HDF5
+ * rows that the CSV does not list belong to no image and are left out.
  *
- * @throws {RangeError} When a selected row is outside the file.
+ * @throws {RangeError} When a selected row is outside the file, or a noun
+ * of `nouns` is not in the data.
  */
 export async function coverage(
   source: AnalysisSource,
@@ -76,8 +74,22 @@ export async function coverage(
   options: CoverageOptions = {},
 ): Promise<pl.DataFrame> {
   const localizedOnly = options.localizedOnly ?? true;
-  const whole = selection === undefined;
-  const useCache = whole && (options.cache ?? true);
+  const frame = selection === undefined || Array.isArray(selection)
+    ? undefined
+    : selection as pl.DataFrame;
+  const where = frame ? "the selection" : "the data";
+  if (options.nouns) {
+    checkNouns(
+      "seg.coverage",
+      options.nouns,
+      (frame ?? source.metadata).getColumn("noun").toArray() as string[],
+      where,
+    );
+  }
+  let rows: SelectedRows | undefined;
+  const selectionRows = () => rows ??= selectedRows(source, selection);
+  const useCache = selection === undefined && options.minScore === undefined &&
+    (options.cache ?? true);
   const cachePath = useCache
     ? await coverageCachePath(
       source.paths.h5,
@@ -88,14 +100,29 @@ export async function coverage(
     : undefined;
   let table = cachePath ? readCoverageCache(cachePath) : undefined;
   if (!table) {
-    table = await bothVariants(source, selection, options);
+    let counted = selectionRows();
+    if (options.minScore !== undefined) {
+      // The score filter decides by the metadata (the same rule everywhere);
+      // nouns and localized are kept apart in the table below.
+      const passing = new Set(
+        filterMasks(frame ?? source.metadata, {
+          minScore: options.minScore,
+          localizedOnly: false,
+        }, { fn: "seg.coverage", where }).getColumn("mask_row").toArray()
+          .map(Number),
+      );
+      counted = keepRows(counted, (i) => passing.has(counted.maskRow[i]));
+    }
+    table = await bothVariants(source, counted, options);
     if (cachePath) writeCoverageCache(cachePath, table);
   }
   const [masks, pixels] = localizedOnly
     ? ["localized_masks", "localized_pixels"]
     : ["masks", "pixels"];
   const area = source.width * source.height;
-  const long = table.filter(pl.col(masks).gt(0)).select(
+  let kept = pl.col(masks).gt(0);
+  if (options.nouns) kept = kept.and(pl.col("noun").isIn([...options.nouns]));
+  const long = table.filter(kept).select(
     pl.col("image_name"),
     pl.col("noun"),
     pl.col(masks).cast(pl.Int64).alias("masks"),
@@ -103,24 +130,50 @@ export async function coverage(
     pl.col(pixels).cast(pl.Float64).div(area).alias("fraction"),
   );
   if (!options.wide) return long;
-  return wideCoverage(long, options.value ?? "fraction");
+  // Every image the table stands for, in the reader's order.
+  let images = source.images();
+  if (selection !== undefined) {
+    const picked = selectionRows();
+    const inSelection = new Set(
+      picked.image.filter((_, i) => picked.csvRow[i] >= 0),
+    );
+    images = images.filter((name) => inSelection.has(name));
+  }
+  return wideCoverage(long, images, options.value ?? "fraction");
 }
 
-/** The long table pivoted: one row per image (first-appearance order). */
+/** The rows of `rows` for which `keep(i)` holds. */
+function keepRows(
+  rows: SelectedRows,
+  keep: (i: number) => boolean,
+): SelectedRows {
+  const at: number[] = [];
+  for (let i = 0; i < rows.maskRow.length; i++) if (keep(i)) at.push(i);
+  const ints = (a: Int32Array) => Int32Array.from(at, (i) => a[i]);
+  return {
+    maskRow: ints(rows.maskRow),
+    csvRow: ints(rows.csvRow),
+    image: at.map((i) => rows.image[i]),
+    noun: at.map((i) => rows.noun[i]),
+    instance: ints(rows.instance),
+    score: Float64Array.from(at, (i) => rows.score[i]),
+    localized: Int8Array.from(at, (i) => rows.localized[i]),
+  };
+}
+
+/** The long table pivoted: one row per image of `images`, in that order. */
 function wideCoverage(
   long: pl.DataFrame,
+  images: readonly string[],
   value: "fraction" | "pixels" | "masks",
 ): pl.DataFrame {
-  const images = long.getColumn("image_name").toArray() as string[];
-  const order = new Map<string, number>();
-  const entryRow = images.map((image) => {
-    let r = order.get(image);
-    if (r === undefined) order.set(image, r = order.size);
-    return r;
-  });
+  const order = new Map(images.map((image, r) => [image, r]));
+  const entryRow = (long.getColumn("image_name").toArray() as string[]).map(
+    (image) => order.get(image)!,
+  );
   return wideFrame(
-    [pl.Series("image_name", [...order.keys()], pl.Utf8)],
-    order.size,
+    [pl.Series("image_name", [...images], pl.Utf8)],
+    images.length,
     entryRow,
     long.getColumn("noun").toArray() as string[],
     long.getColumn(value).toArray() as number[],
@@ -131,10 +184,9 @@ function wideCoverage(
 /** The table with both variants (all masks; localized masks only). */
 async function bothVariants(
   source: AnalysisSource,
-  selection: Selection | undefined,
-  options: StreamOptions,
+  rows: SelectedRows,
+  options: ScanOptions,
 ): Promise<pl.DataFrame> {
-  const rows = selectedRows(source, selection);
   // Groups: images in first-appearance order, nouns in first-row order.
   const byImage = new Map<string, Map<string, number>>();
   const groupImage: string[] = [];

@@ -5,18 +5,16 @@
  * @module
  */
 
-import type { StreamOptions } from "./_stream.ts";
 import {
   type AnalysisSource,
   type Selection,
   selectionRows,
-  streamOptions,
 } from "./_analysis_source.ts";
-import { checkGridSize, poolIntervals, poolMask } from "./_grid.ts";
-import { MaskRuns } from "./_mask_runs.ts";
+import { checkGridSize, poolIntervals } from "./_grid.ts";
+import type { ScanOptions } from "./_scan.ts";
 
 /** Options for {@link SegmentationsReader.grids}. */
-export interface GridsOptions extends StreamOptions {
+export interface GridsOptions extends ScanOptions {
   /**
    * Cells per side: each mask becomes `size x size` cells. Any positive
    * integer; it need not divide the mask's width or height.
@@ -73,37 +71,12 @@ export async function maskGrids(
     }
   };
   const { width, height } = source;
-  // The real layout: masks as runs of set pixels, no megabyte per mask.
-  const runs = MaskRuns.open(source.paths.h5, [source.length, height, width]);
-  if (runs) {
-    try {
-      unique.sort((a, b) => runs.address(a) - runs.address(b) || a - b);
-      const step = Math.max(1, Math.floor(unique.length / 100));
-      for (let k = 0; k < unique.length; k++) {
-        options.signal?.throwIfAborted();
-        const intervals = runs.intervals(unique[k]);
-        place(
-          unique[k],
-          (at) => poolIntervals(intervals, width, height, size, data, at),
-        );
-        const done = k + 1;
-        if (
-          options.onProgress && (done % step === 0 || done === unique.length)
-        ) {
-          options.onProgress({ done, total: unique.length });
-        }
-        if (k % 256 === 255) await new Promise((r) => setTimeout(r, 0));
-      }
-    } finally {
-      runs.close();
-    }
-    return { size, maskRows, data };
-  }
-  for await (const mask of source.masks(unique, streamOptions(options))) {
-    place(
-      mask.maskRow,
-      (at) => poolMask(mask.data, mask.width, mask.height, size, data, at),
-    );
+  const scan = source.scan(unique, {
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
+  for await (const [row, intervals] of scan) {
+    place(row, (at) => poolIntervals(intervals, width, height, size, data, at));
   }
   return { size, maskRows, data };
 }

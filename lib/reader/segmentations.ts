@@ -12,7 +12,13 @@ import {
   checkNounsArgs,
   checkRowArg,
   checkStreamArgs,
+  checkTableArgs,
+  COCO_OPTIONS,
+  COVERAGE_OPTIONS,
+  GRIDS_OPTIONS,
 } from "./_args.ts";
+import type { AnalysisSource } from "./_analysis_source.ts";
+import { scanIntervals } from "./_scan.ts";
 import { pl } from "../deps.ts";
 import type { MaskSource } from "./_mask_source.ts";
 import {
@@ -42,7 +48,7 @@ import {
 } from "./noun_counts.ts";
 import { Mask } from "./mask.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
-import { closestNames, didYouMean } from "../base/suggest.ts";
+import { closestNames, didYouMean, nearMissImages } from "../base/suggest.ts";
 import { displayHook } from "../display/jupyter.ts";
 import { summaryBundle } from "./_summary.ts";
 // Analysis tables (issue 12): each in its own module, delegated to below.
@@ -171,6 +177,8 @@ export class SegmentationsReader implements Disposable {
   readonly #source: MaskSource;
   readonly #index: MetadataIndex;
   readonly #streamer: MaskStreamer;
+  #analysis: AnalysisSource | undefined;
+  #warned = new Set<string>();
   #closed = false;
 
   /**
@@ -232,7 +240,14 @@ export class SegmentationsReader implements Disposable {
     checkRowArg(maskRow);
     this.#checkOpen();
     const n = this.length;
-    if (!Number.isInteger(maskRow) || maskRow < -n || maskRow >= n) {
+    if (!Number.isInteger(maskRow)) {
+      throw new RangeError(
+        `seg.row: maskRow must be an integer (a row of ${this.paths.h5}, 0 to ${
+          n - 1
+        } or -${n} to -1 from the end); got ${maskRow}.`,
+      );
+    }
+    if (maskRow < -n || maskRow >= n) {
       throw new RangeError(
         `Mask row ${maskRow} is out of range: ${this.paths.h5} holds rows 0 to ${
           n - 1
@@ -312,7 +327,10 @@ export class SegmentationsReader implements Disposable {
   forImage(imageName: string): pl.DataFrame {
     checkImageArg("seg.forImage", imageName);
     const rows = this.#index.rowsOf(imageName);
-    if (rows.length === 0) return this.metadata.clear();
+    if (rows.length === 0) {
+      this.#warnNearMiss("seg.forImage", imageName);
+      return this.metadata.clear();
+    }
     const first = rows[0];
     if (rows[rows.length - 1] - first === rows.length - 1) {
       return this.metadata.slice(first, rows.length);
@@ -329,7 +347,9 @@ export class SegmentationsReader implements Disposable {
     const localizedOnly = options.localizedOnly ?? true;
     const index = this.#index;
     const seen = new Set<string>();
-    for (const r of index.rowsOf(imageName)) {
+    const rows = index.rowsOf(imageName);
+    if (rows.length === 0) this.#warnNearMiss("seg.nouns", imageName);
+    for (const r of rows) {
       if (localizedOnly && index.localized[r] !== 1) continue;
       seen.add(index.noun[r] ?? "");
     }
@@ -639,6 +659,54 @@ export class SegmentationsReader implements Disposable {
     );
   }
 
+  /** What the analysis tables read: the metadata and the one checked scan. */
+  #analysisSource(): AnalysisSource {
+    if (this.#analysis) return this.#analysis;
+    return this.#analysis = {
+      width: this.width,
+      height: this.height,
+      length: this.length,
+      metadata: this.metadata,
+      paths: this.paths,
+      images: () => this.images(),
+      scan: (rows, options) => {
+        this.#checkOpen();
+        return this.#scan(rows, options ?? {});
+      },
+    };
+  }
+
+  async *#scan(
+    rows: readonly number[],
+    options: Parameters<AnalysisSource["scan"]>[1] & object,
+  ): AsyncGenerator<[number, Int32Array]> {
+    for await (const item of scanIntervals(this.#source, rows, options)) {
+      // A scan still running when close() was called stops with an error.
+      this.#checkOpen();
+      yield item;
+    }
+  }
+
+  /**
+   * Warns once per name when an image without masks is a near miss of one
+   * with masks (another case, a missing extension or `_i0` suffix): the
+   * answer stays empty, as for any image without masks, but a typo should
+   * not pass unnoticed.
+   */
+  #warnNearMiss(fn: string, imageName: string): void {
+    if (this.#warned.has(imageName)) return;
+    this.#warned.add(imageName);
+    const near = nearMissImages(imageName, this.#index.imageNames());
+    if (near.length === 0) return;
+    console.warn(
+      `${fn}: image "${imageName}" has no masks, but ${
+        near.map((n) => JSON.stringify(n)).join(" and ")
+      } ${near.length === 1 ? "does" : "do"}. Did you mean ${
+        JSON.stringify(near[0])
+      }? (Only the shared stimuli have masks; this warning is shown once per name.)`,
+    );
+  }
+
   #checkOpen(): void {
     if (this.#closed) {
       throw new Error(
@@ -698,12 +766,13 @@ export class SegmentationsReader implements Disposable {
    *
    * @throws {RangeError} When a selected row is outside the file.
    */
-  coverage(
+  async coverage(
     selection?: MaskSelection,
     options: CoverageOptions = {},
   ): Promise<pl.DataFrame> {
+    checkTableArgs("seg.coverage", selection, options, COVERAGE_OPTIONS);
     this.#checkOpen();
-    return coverage(this, selection, options);
+    return await coverage(this.#analysisSource(), selection, options);
   }
 
   /**
@@ -732,12 +801,13 @@ export class SegmentationsReader implements Disposable {
    * @throws {RangeError} For a size that is not a positive integer or a
    * selected row outside the file.
    */
-  grids(
+  async grids(
     selection?: MaskSelection,
     options: GridsOptions = {},
   ): Promise<MaskGrids> {
+    checkTableArgs("seg.grids", selection, options, GRIDS_OPTIONS);
     this.#checkOpen();
-    return maskGrids(this, selection, options);
+    return await maskGrids(this.#analysisSource(), selection, options);
   }
 
   /**
@@ -768,12 +838,13 @@ export class SegmentationsReader implements Disposable {
    *
    * @throws {RangeError} When a selected row is outside the file.
    */
-  toCoco(
+  async toCoco(
     selection?: MaskSelection,
     options: CocoOptions = {},
   ): Promise<CocoDataset> {
+    checkTableArgs("seg.toCoco", selection, options, COCO_OPTIONS);
     this.#checkOpen();
-    return toCoco(this, selection, options);
+    return await toCoco(this.#analysisSource(), selection, options);
   }
 }
 

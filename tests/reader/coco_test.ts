@@ -134,7 +134,7 @@ for (const { label, dir, expected } of FIXTURES) {
     coco.annotations.forEach((a, k) => {
       const r = meta[k];
       const mask = seg.row(Number(r.mask_row));
-      assert.equal(a.id, k + 1);
+      assert.equal(a.id, Number(r.mask_row) + 1, "the id is the row + 1");
       assert.equal(a.mask_row, Number(r.mask_row));
       assert.equal(coco.images[a.image_id - 1].file_name, r.image_name);
       assert.equal(coco.categories[a.category_id - 1].name, r.noun);
@@ -165,7 +165,8 @@ Deno.test("toCoco: minScore, localizedOnly and a selection", async () => {
   const one = await seg.toCoco(
     seg.metadata.filter(pl.col("image_name").eq(pl.lit(image))),
   );
-  assert.deepEqual(one.images.map((i) => [i.id, i.file_name]), [[1, image]]);
+  // Ids come from the whole data: the second image keeps id 2.
+  assert.deepEqual(one.images.map((i) => [i.id, i.file_name]), [[2, image]]);
   assert.equal(one.annotations.length, seg.forImage(image).height);
 });
 

@@ -111,10 +111,15 @@ Deno.test("coverage: a selection counts only its masks; rows and frames agree", 
   await assert.rejects(() => seg.coverage([seg.length]), RangeError);
 });
 
-Deno.test("coverage: Web Workers and the calling thread give the same table", async () => {
+Deno.test("coverage: the h5wasm reader, chosen at open, gives the same table", async () => {
   using seg = await Segmentations.open({ dataDir: ANALYSIS_FIXTURE });
-  const a = await seg.coverage(undefined, { cache: false, workers: 0 });
-  const b = await seg.coverage(undefined, { cache: false, workers: 2 });
+  using forced = await Segmentations.open({
+    dataDir: ANALYSIS_FIXTURE,
+    reader: "h5wasm",
+  });
+  assert.equal(forced.reader, "h5wasm");
+  const a = await seg.coverage(undefined, { cache: false });
+  const b = await forced.coverage(undefined, { cache: false });
   assert.deepEqual(a.toRecords(), b.toRecords());
 });
 

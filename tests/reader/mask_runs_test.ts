@@ -1,13 +1,15 @@
 // The run-level inflate behind whole-file tables: byte for byte what zlib
-// gives, on synthetic streams and on every mask of h5py-written files; both
-// union paths (runs, masks()) agree; a damaged chunk is an error, never a
+// gives, on synthetic streams and on every mask of h5py-written files; the
+// reader's one scan gives every row's pixels, through either HDF5 reader;
+// unions agree with masks ORed by hand; a damaged chunk is an error, never a
 // wrong number.
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { Segmentations } from "../../mod.ts";
 import { inflateRuns } from "../../lib/hdf5/inflate_runs.ts";
-import { MaskRuns } from "../../lib/reader/_mask_runs.ts";
+import { openMaskSource } from "../../lib/reader/_mask_source.ts";
+import { scanIntervals } from "../../lib/reader/_scan.ts";
 import { unionAreas } from "../../lib/reader/_union_area.ts";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import { ANALYSIS_FIXTURE } from "../_support/analysis_fixture.ts";
@@ -66,49 +68,62 @@ for (
   const [label, dir] of [
     ["h5py analysis fixture", () => Promise.resolve(ANALYSIS_FIXTURE)],
     ["h5wasm sample", smallSampleDir],
+    ["h5py fixture, 3 masks per chunk", () => Promise.resolve(H5PY_FIXTURE)],
   ] as const
 ) {
-  Deno.test(`${label}: every mask read as runs has exactly the decoded mask's pixels`, async () => {
-    const dataDir = await dir();
-    using seg = await Segmentations.open({ dataDir });
-    using runs = MaskRuns.open(seg.paths.h5, [
-      seg.length,
-      seg.height,
-      seg.width,
-    ]);
-    assert.ok(runs, "one mask per chunk with deflate: run reading applies");
-    for (let r = 0; r < seg.length; r++) {
-      const data = seg.row(r).data;
-      const set = new Uint8Array(data.length);
-      const iv = runs.intervals(r);
-      for (let i = 0; i < iv.length; i += 2) set.fill(1, iv[i], iv[i + 1]);
-      assert.deepEqual(set, data.map((v) => (v !== 0 ? 1 : 0)), `row ${r}`);
-    }
-  });
+  for (const reader of ["chunks", "h5wasm"] as const) {
+    Deno.test(`${label}, ${reader} reader: every mask read as runs has exactly the decoded mask's pixels`, async () => {
+      const dataDir = await dir();
+      using seg = await Segmentations.open({ dataDir });
+      const source = await openMaskSource(seg.paths.h5, "masks", { reader });
+      try {
+        assert.equal(source.reader, reader);
+        for (let r = 0; r < seg.length; r++) {
+          const data = seg.row(r).data;
+          const set = new Uint8Array(data.length);
+          const iv = source.readIntervals(r);
+          for (let i = 0; i < iv.length; i += 2) set.fill(1, iv[i], iv[i + 1]);
+          assert.deepEqual(set, data, `row ${r}`);
+        }
+      } finally {
+        source.close();
+      }
+    });
+  }
 }
 
-Deno.test("runs apply only to one mask per chunk: the h5py fixture (3 per chunk) streams", async () => {
-  using seg = await Segmentations.open({ dataDir: H5PY_FIXTURE });
-  assert.equal(
-    MaskRuns.open(seg.paths.h5, [seg.length, seg.height, seg.width]),
-    null,
-  );
-});
-
-Deno.test("union areas: runs and streamed masks agree on every set", async () => {
+Deno.test("union areas: the scan's unions equal masks ORed by hand, on every set", async () => {
   using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
-  const rows = [...Array(seg.length).keys()];
-  const sets = [
-    ...rows.map((r) => [r]),
-    rows.slice(0, 7),
-    rows.filter((r) => r % 3 === 0),
-    rows,
-    [],
-  ];
-  const byRuns = await unionAreas(seg, sets);
-  const byStream = await unionAreas(seg, sets, {}, "stream");
-  assert.deepEqual(byRuns, byStream);
-  assert.equal(byRuns[0], seg.row(0).area);
+  const source = await openMaskSource(seg.paths.h5, "masks");
+  try {
+    const analysis = {
+      width: seg.width,
+      height: seg.height,
+      length: seg.length,
+      metadata: seg.metadata,
+      paths: seg.paths,
+      images: () => seg.images(),
+      scan: (rows: readonly number[]) => scanIntervals(source, rows),
+    };
+    const rows = [...Array(seg.length).keys()];
+    const sets = [
+      ...rows.map((r) => [r]),
+      rows.slice(0, 7),
+      rows.filter((r) => r % 3 === 0),
+      rows,
+      [],
+    ];
+    const byScan = await unionAreas(analysis, sets);
+    const byHand = sets.map((set) => {
+      const or = new Uint8Array(seg.width * seg.height);
+      for (const r of set) seg.row(r).data.forEach((v, i) => or[i] |= v);
+      return or.reduce((a, b) => a + b, 0);
+    });
+    assert.deepEqual([...byScan], byHand);
+    assert.equal(byScan[0], seg.row(0).area);
+  } finally {
+    source.close();
+  }
 });
 
 Deno.test("coverage of a file with a damaged chunk is an error naming the file and row", async () => {
@@ -125,7 +140,7 @@ Deno.test("coverage of a file with a damaged chunk is an error naming the file a
     using seg = await Segmentations.open({ dataDir });
     await assert.rejects(
       () => seg.coverage(undefined, { cache: false }),
-      (e: Error) => e.message.includes(h5) && /mask row 3\b/.test(e.message),
+      (e: Error) => e.message.includes(h5) && /\brow 3\b/.test(e.message),
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });
