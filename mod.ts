@@ -27,6 +27,7 @@ export * from "./lib/data/download.ts";
 export * from "./lib/data/paths.ts";
 export * from "./lib/data/sample.ts";
 export * from "./lib/reader/mask.ts";
+export type { MaskFilter } from "./lib/reader/mask_filter.ts";
 export * from "./lib/reader/metadata.ts";
 export * from "./lib/reader/noun_counts.ts";
 export * from "./lib/reader/segmentations.ts";

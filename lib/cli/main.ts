@@ -18,6 +18,8 @@ import {
   S3_URL_ENV,
 } from "../data/download.ts";
 import { SegmentationsReader as Segmentations } from "../reader/segmentations.ts";
+import { StimulusArchive } from "../reader/stimuli.ts";
+import { closestNames, didYouMean, nearMissImages } from "../base/suggest.ts";
 import { formatBytes } from "../display/progress.ts";
 
 /** Usage text printed by `--help`. */
@@ -313,13 +315,32 @@ async function nouns(
   err: (line: string) => void,
 ): Promise<void> {
   using seg = await Segmentations.open({ dataDir });
-  for (const noun of seg.nouns(image, { localizedOnly: !all })) out(noun);
-  if (!seg.hasImage(image)) {
-    // Not an error (most stimuli have no masks), but a typo would look the same.
+  if (seg.hasImage(image)) {
+    for (const noun of seg.nouns(image, { localizedOnly: !all })) out(noun);
+    return;
+  }
+  // Most stimuli have no masks, but a typo must not look like one of them.
+  using archive = new StimulusArchive(dataDir);
+  if (archive.available && archive.has(image)) {
     err(
-      `note: image "${image}" has no masks; \`deno task cli info\` shows how many images do`,
+      `note: stimulus "${image}" has no masks (only the shared images do); \`deno task cli info\` shows how many images do`,
+    );
+    return;
+  }
+  const near = nearMissImages(image, seg.images());
+  const close = near.length > 0 ? near : closestNames(image, seg.images());
+  if (close.length > 0 || archive.available) {
+    throw new Error(
+      `image "${image}" has no masks${
+        archive.available ? " and is not a stimulus of the archive" : ""
+      }.${
+        didYouMean(image, close)
+      } \`deno task cli info\` shows how many images have masks.`,
     );
   }
+  err(
+    `note: image "${image}" has no masks; \`deno task cli info\` shows how many images do`,
+  );
 }
 
 async function exportCoco(

@@ -45,7 +45,7 @@ export interface MaskSource {
   /**
    * The chunk of each row, for reading in file order; `null` when rows are
    * read one by one (other layouts, h5wasm, a damaged chunk index whose
-   * intact rows stay readable, or a file that stores few of its chunks).
+   * intact rows stay readable).
    * Built once, on first use.
    */
   plan(): ChunkPlan | null;
@@ -137,7 +137,13 @@ function chunkSource(
   const pixels = shape[1] * shape[2];
   const file = new FileAt(path);
   const unwritten = (row: number) => unwrittenError(path, name, row);
+  let sane = false;
+  const checkSane = () => {
+    if (!sane) checkMostlyStored(r);
+    sane = true;
+  };
   const readRow = (row: number): Uint8Array => {
+    checkSane();
     // A row whose chunk was never written is a partial file, not zeros.
     if (row >= 0 && row < shape[0] && !r.rowStored(row)) throw unwritten(row);
     return checkBinaryMask(r.readRow(row), path, row);
@@ -145,12 +151,13 @@ function chunkSource(
   let plan: ChunkPlan | null | undefined;
   const planOf = (): ChunkPlan | null => {
     if (plan !== undefined) return plan;
+    checkSane();
     if (!oneMaskPerChunk) return (plan = null);
     const { stored, damaged } = r.allocation();
     // Row by row, each row checked on its own: the intact rows of a
     // damaged index stay readable, and a shape far larger than what the
     // file stores allocates nothing per claimed row.
-    if (damaged || stored * 2 < shape[0]) return (plan = null);
+    if (damaged) return (plan = null);
     const n = shape[0];
     const p: ChunkPlan = {
       address: new Float64Array(n).fill(-1),
@@ -236,6 +243,24 @@ function runsToIntervals(
     out[j++] = k + 1 < start.length ? start[k + 1] : runs.length;
   }
   return out;
+}
+
+/**
+ * A mask file's writer stores every chunk: a few unwritten chunks make
+ * their rows errors (the rest stays readable), but a file that stores
+ * fewer than half of the chunks its shape spans has a corrupt shape (a mask
+ * count or a width flipped to something absurd) or is far from complete,
+ * and is refused on first use, before anything grows with the shape
+ * (listing the index is bounded by the file, not the shape).
+ */
+function checkMostlyStored(r: ChunkedDataset): void {
+  if (r.layout !== "chunked") return;
+  const { grid, stored, damaged } = r.allocation();
+  if (damaged || stored * 2 >= grid) return;
+  throw new Error(
+    `${r.path}: dataset "${r.name}" of shape [${r.shape}] spans ${grid} chunks but the file stores ${stored}; ` +
+      `its shape is corrupt or the file is far from complete: download it again`,
+  );
 }
 
 function unwrittenError(path: string, name: string, row: number): Error {

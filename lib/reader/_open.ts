@@ -1,5 +1,6 @@
 // Opening a data directory's segmentation files, shared by the reader and
 // the notebook layer's Segmentations (which adds figures to the reader).
+import { basename, dirname, join, resolve } from "node:path";
 import { checkOpenArgs } from "./_args.ts";
 import type { pl } from "../deps.ts";
 import { getDataDir } from "../data/config.ts";
@@ -59,6 +60,17 @@ export async function openWith<T>(
   const paths = segmentationPaths(dataDir);
   const missing = [paths.h5, paths.csv].filter((p) => !presentFile(p));
   if (missing.length > 0) {
+    const inside = [paths.h5, paths.csv].some((p) =>
+      presentFile(join(dataDir, basename(p)))
+    );
+    if (inside || basename(resolve(dataDir)) === "stimuli") {
+      const parent = dirname(resolve(dataDir));
+      throw new Deno.errors.NotFound(
+        `${dataDir} looks like the stimuli/ folder itself: the data directory is its parent, ` +
+          `which holds stimuli/. Pass { dataDir: ${JSON.stringify(parent)} } ` +
+          `(or set LAION_FMRI_DATA_DIR=${parent}).`,
+      );
+    }
     throw new Deno.errors.NotFound(
       `Segmentation files missing in ${paths.stimuliDir}/: ${
         missing.map((p) => p.split("/").pop()).join(", ")

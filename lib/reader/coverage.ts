@@ -122,12 +122,18 @@ export async function coverage(
   const area = source.width * source.height;
   let kept = pl.col(masks).gt(0);
   if (options.nouns) kept = kept.and(pl.col("noun").isIn([...options.nouns]));
-  const long = table.filter(kept).select(
+  const picked = table.filter(kept).select(
     pl.col("image_name"),
     pl.col("noun"),
     pl.col(masks).cast(pl.Int64).alias("masks"),
     pl.col(pixels).cast(pl.Int64).alias("pixels"),
-    pl.col(pixels).cast(pl.Float64).div(area).alias("fraction"),
+  );
+  // pixels / area in JS: correctly rounded, where Polars may multiply by
+  // the reciprocal (0.045000000000000005 for 54 of 1,200).
+  const counts = picked.getColumn("pixels").cast(pl.Float64)
+    .toArray() as number[];
+  const long = picked.withColumns(
+    pl.Series("fraction", Float64Array.from(counts, (p) => p / area)),
   );
   if (!options.wide) return long;
   // Every image the table stands for, in the reader's order.

@@ -5,6 +5,8 @@
  */
 
 import { displayHook, setDisplay } from "../display/jupyter.ts";
+import { checkOptions } from "../base/args.ts";
+import { MASK_DISPLAY_OPTIONS } from "./_args.ts";
 import { encodePng } from "../display/png.ts";
 import { pngBundle } from "../display/image.ts";
 import { checkGridSize, poolMask } from "./_grid.ts";
@@ -181,6 +183,7 @@ export class Mask {
    * @throws {RangeError} When `size` is not a positive number.
    */
   display(options: MaskDisplayOptions = {}): MaskDisplay {
+    checkOptions("mask.display", options, MASK_DISPLAY_OPTIONS);
     const size = options.size ?? 320;
     if (!(typeof size === "number" && size > 0 && Number.isFinite(size))) {
       throw new RangeError(

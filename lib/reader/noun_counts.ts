@@ -6,6 +6,7 @@
  */
 
 import { checkFrameArg, checkImagesWithArgs } from "./_args.ts";
+import { checkNouns } from "./mask_filter.ts";
 import { pl } from "../deps.ts";
 import { column, requireColumns } from "./_frame.ts";
 import { describeValue } from "../base/suggest.ts";
@@ -94,6 +95,8 @@ export interface ImagesWithOptions {
  *
  * @throws {TypeError} When the frame lacks the `noun`, `image_name` (or, with
  * `localizedOnly`, `localized`) column, or a query field is not an array of strings.
+ * @throws {RangeError} When a noun of the query is not in the frame (the
+ * message suggests the closest ones).
  *
  * @example Images with a face but no dog
  * ```ts
@@ -117,6 +120,9 @@ export function imagesWith(
   const noneOf = nounList(query?.noneOf, "noneOf");
   const images = column<string>(frame, "image_name", "imagesWith");
   const nouns = column<string>(frame, "noun", "imagesWith");
+  // A noun the frame does not have is a typo, not an empty (or, for
+  // noneOf, a complete) answer.
+  checkNouns("imagesWith", [...anyOf, ...allOf, ...noneOf], nouns, "the frame");
   const localized = localizedOnly
     ? column<number | null>(frame, "localized", "imagesWith")
     : undefined;

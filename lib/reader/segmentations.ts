@@ -40,6 +40,7 @@ import {
 import { MaskStreamer, type StreamOptions } from "./_stream.ts";
 
 export type { StreamOptions, StreamProgress } from "./_stream.ts";
+export type { ScanOptions } from "./_scan.ts";
 import {
   imagesWith,
   type ImagesWithOptions,

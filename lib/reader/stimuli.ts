@@ -11,6 +11,8 @@
  */
 
 import { Buffer } from "node:buffer";
+import { checkOptions } from "../base/args.ts";
+import { STIMULUS_ARCHIVE_OPTIONS, STIMULUS_IMAGE_OPTIONS } from "./_args.ts";
 import { checkString } from "../base/args.ts";
 import { existsSync } from "node:fs";
 import { pl } from "../deps.ts";
@@ -101,6 +103,7 @@ export class StimulusArchive implements Disposable {
 
   /** Points at `<dataDir>/stimuli/task-images_stimuli.h5` and its CSV. */
   constructor(dataDir: string, options: StimulusArchiveOptions = {}) {
+    checkOptions("StimulusArchive", options, STIMULUS_ARCHIVE_OPTIONS);
     this.#reader = options.reader ?? "auto";
     if (this.#reader !== "auto" && this.#reader !== "h5wasm") {
       throw new RangeError(
@@ -231,6 +234,7 @@ export class StimulusArchive implements Disposable {
     nameOrIndex: string | number,
     options: StimulusImageOptions = {},
   ): Promise<StimulusImage> {
+    checkOptions("images.image", options, STIMULUS_IMAGE_OPTIONS);
     const row = this.#rowOf(nameOrIndex);
     const bytes = await this.#read(row);
     const decodeOptions: DecodeStimulusOptions = {

@@ -10,6 +10,8 @@ import { pl } from "../deps.ts";
 import type { Mask } from "./mask.ts";
 import type { CoverageOptions } from "./coverage.ts";
 import { wideFrame } from "./_wide.ts";
+import { checkOptions } from "../base/args.ts";
+import { NOUNS_OPTIONS, TRIAL_COVERAGE_OPTIONS } from "./_args.ts";
 
 /** What {@link Trials} asks of the reader. */
 export interface TrialsSource {
@@ -156,6 +158,7 @@ export class Trials {
 
   /** The nouns of the trial's image; `[]` when it has no masks. */
   nouns(trial: number, options: TrialNounsOptions = {}): string[] {
+    checkOptions("trials.nouns", options, NOUNS_OPTIONS);
     this.#check(trial);
     const image = this.#image[trial];
     return image === null ? [] : this.#source.nouns(image, options);
@@ -187,6 +190,7 @@ export class Trials {
    * and one column per noun. See `seg.coverage` for the values.
    */
   async coverage(options: TrialCoverageOptions = {}): Promise<pl.DataFrame> {
+    checkOptions("trials.coverage", options, TRIAL_COVERAGE_OPTIONS);
     const shown = new Set(this.#image.filter((v) => v !== null));
     const meta = this.#source.metadata;
     const images = meta.getColumn("image_name").toArray() as string[];
@@ -251,7 +255,16 @@ export class Trials {
   }
 
   #check(trial: number): void {
-    if (!Number.isInteger(trial) || trial < 0 || trial >= this.length) {
+    if (typeof trial !== "number" || !Number.isInteger(trial)) {
+      throw new TypeError(
+        `Trial ${
+          JSON.stringify(trial)
+        } is not a trial number: pass an integer from 0 to ${
+          this.length - 1
+        } (the row of the trial table).`,
+      );
+    }
+    if (trial < 0 || trial >= this.length) {
       throw new RangeError(
         `Trial ${trial} is out of range: the table has trials 0 to ${
           this.length - 1

@@ -264,6 +264,19 @@ Deno.test("main() info and nouns read a sample", async () => {
       unknown.stderr.join("\n"),
       /^note: image "no_such_image\.jpg" has no masks/,
     );
+    // A near miss of an image with masks is an error with the suggestion.
+    const stem = image.replace(/\.jpg$/, "");
+    for (const typo of [stem, image.toUpperCase()]) {
+      const near = await runMain(["nouns", typo, "--data-dir", dir]);
+      assert.equal(near.code, 1, typo);
+      assert.deepEqual(near.stdout, []);
+      assert.ok(
+        near.stderr.join("\n").includes(
+          `Did you mean ${JSON.stringify(image)}`,
+        ),
+        near.stderr.join("\n"),
+      );
+    }
   });
 });
 

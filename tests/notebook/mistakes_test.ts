@@ -37,17 +37,38 @@ import type {
   WriteSampleOptions,
 } from "../../mod.ts";
 import type {
+  CocoOptions,
+  CoverageOptions,
+  GridsOptions,
+  MaskDisplayOptions,
+  MaskFilter,
+  StimulusArchiveOptions,
+  StimulusImageOptions,
+  TrialCoverageOptions,
+  TrialNounsOptions,
+} from "../../mod.ts";
+import type { ScanOptions } from "../../mod.ts";
+import type { MASK_FILTER_OPTIONS } from "../../lib/reader/mask_filter.ts";
+import type {
   DOWNLOAD_OPTIONS,
   WRITE_SAMPLE_OPTIONS,
 } from "../../lib/data/_args.ts";
 import type {
+  COCO_OPTIONS,
+  COVERAGE_OPTIONS,
+  GRIDS_OPTIONS,
   IMAGES_WITH_OPTIONS,
   IMAGES_WITH_QUERY,
+  MASK_DISPLAY_OPTIONS,
   MASKS_OPTIONS,
   NOUNS_OPTIONS,
   OPEN_OPTIONS,
+  SCAN_OPTIONS,
   STATS_OPTIONS,
+  STIMULUS_ARCHIVE_OPTIONS,
+  STIMULUS_IMAGE_OPTIONS,
   STREAM_OPTIONS,
+  TRIAL_COVERAGE_OPTIONS,
 } from "../../lib/reader/_args.ts";
 import type {
   MEAN_MASK_OPTIONS,
@@ -72,6 +93,28 @@ const _inSync: true[] = [
   true satisfies SameKeys<keyof typeof MASKS_OPTIONS, keyof MasksOptions>,
   true satisfies SameKeys<keyof typeof STATS_OPTIONS, keyof StatsOptions>,
   true satisfies SameKeys<keyof typeof NOUNS_OPTIONS, keyof NounsOptions>,
+  true satisfies SameKeys<keyof typeof NOUNS_OPTIONS, keyof TrialNounsOptions>,
+  true satisfies SameKeys<keyof typeof MASK_FILTER_OPTIONS, keyof MaskFilter>,
+  true satisfies SameKeys<keyof typeof SCAN_OPTIONS, keyof ScanOptions>,
+  true satisfies SameKeys<keyof typeof COVERAGE_OPTIONS, keyof CoverageOptions>,
+  true satisfies SameKeys<
+    keyof typeof TRIAL_COVERAGE_OPTIONS,
+    keyof TrialCoverageOptions
+  >,
+  true satisfies SameKeys<keyof typeof GRIDS_OPTIONS, keyof GridsOptions>,
+  true satisfies SameKeys<keyof typeof COCO_OPTIONS, keyof CocoOptions>,
+  true satisfies SameKeys<
+    keyof typeof STIMULUS_ARCHIVE_OPTIONS,
+    keyof StimulusArchiveOptions
+  >,
+  true satisfies SameKeys<
+    keyof typeof STIMULUS_IMAGE_OPTIONS,
+    keyof StimulusImageOptions
+  >,
+  true satisfies SameKeys<
+    keyof typeof MASK_DISPLAY_OPTIONS,
+    keyof MaskDisplayOptions
+  >,
   true satisfies SameKeys<
     keyof typeof IMAGES_WITH_QUERY,
     keyof ImagesWithQuery
@@ -183,7 +226,7 @@ const MISTAKES: [string, () => unknown, ErrorConstructor, RegExp][] = [
     "seg.row(1.5)",
     () => seg.row(1.5),
     RangeError,
-    /^Mask row 1\.5 is out of range: .* holds rows 0 to \d+ \(or -\d+ to -1 from the end\)\.$/,
+    /^seg\.row: maskRow must be an integer \(a row of .*, 0 to \d+ or -\d+ to -1 from the end\); got 1\.5\.$/,
   ],
   [
     "seg.row(1e9)",

@@ -317,8 +317,11 @@ Deno.test("show: an image without masks is a RangeError; filters that keep nothi
     /No masks pass the filters \(minScore, localizedOnly\)/,
   );
   assert.ok(empty.querySelector("g.seg-stimulus"), "the image is still shown");
-  const none = await show(seg, image, { nouns: ["unicorn"] });
-  assert.match(none.outerHTML, /0 masks · 0 nouns/);
+  // A noun the image does not have is an error, not an empty figure.
+  await assert.rejects(
+    () => show(seg, image, { nouns: ["unicorn"] }),
+    (e: Error) => e instanceof RangeError && e.message.includes('"unicorn"'),
+  );
 });
 
 Deno.test("show: options are checked", async () => {
