@@ -48,6 +48,7 @@ import {
   nounCounts,
 } from "./noun_counts.ts";
 import { Mask } from "./mask.ts";
+import type { MaskFilter } from "./mask_filter.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
 import { closestNames, didYouMean, nearMissImages } from "../base/suggest.ts";
 import { displayHook } from "../display/jupyter.ts";
@@ -98,15 +99,7 @@ export interface StatsOptions extends StreamOptions {
 }
 
 /** Options for {@link SegmentationsReader.nouns}. */
-export interface NounsOptions {
-  /**
-   * Keep only masks with `localized == 1` (a box was given and the mask
-   * covers < 99% of the image).
-   *
-   * @default {true}
-   */
-  localizedOnly?: boolean;
-}
+export type NounsOptions = Pick<MaskFilter, "localizedOnly">;
 
 /**
  * Thrown by {@link SegmentationsReader.get} when the asked-for mask does not exist;

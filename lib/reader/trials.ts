@@ -10,6 +10,7 @@ import { pl } from "../deps.ts";
 import type { Mask } from "./mask.ts";
 import type { CoverageOptions } from "./coverage.ts";
 import { wideFrame } from "./_wide.ts";
+import type { MaskFilter } from "./mask_filter.ts";
 import { checkOptions } from "../base/args.ts";
 import { NOUNS_OPTIONS, TRIAL_COVERAGE_OPTIONS } from "./_args.ts";
 
@@ -35,14 +36,7 @@ export interface TrialsSource {
 }
 
 /** Options for {@link Trials.nouns}. */
-export interface TrialNounsOptions {
-  /**
-   * Keep only localized masks.
-   *
-   * @default {true}
-   */
-  localizedOnly?: boolean;
-}
+export type TrialNounsOptions = Pick<MaskFilter, "localizedOnly">;
 
 /** Options for {@link Trials.coverage}. */
 export type TrialCoverageOptions = Omit<CoverageOptions, "cache"> & {
