@@ -306,16 +306,21 @@ export async function downloadSegmentations(
         reporter,
       );
     }
-    if (
-      reporter.visible && !readOnly &&
-      !(await readManifest(stimuliDir)).noticeShownAt
-    ) {
-      // Decided under the manifest's lock, so concurrent runs show it once.
-      let show = false;
-      await updateManifest(stimuliDir, (m) => {
-        show = !m.noticeShownAt;
-        m.noticeShownAt ??= new Date().toISOString();
-      });
+    if (reporter.visible && !(await readManifest(stimuliDir)).noticeShownAt) {
+      // Decided under the manifest's lock, so concurrent runs show it once;
+      // a read-only folder cannot remember it, so there it is shown every time.
+      let show = readOnly;
+      if (!readOnly) {
+        try {
+          await updateManifest(stimuliDir, (m) => {
+            show = !m.noticeShownAt;
+            m.noticeShownAt ??= new Date().toISOString();
+          });
+        } catch (err) {
+          if (!isReadOnly(err)) throw err;
+          show = true;
+        }
+      }
       if (show) await reporter.message(DATASET_NOTICE);
     }
     return out;

@@ -1344,6 +1344,13 @@ Deno.test({
         assert.equal(paths.h5, f.h5Path);
         await assertComplete(f);
         assert.equal(gets(f.s3, H5_KEY).length, 1, "nothing fetched again");
+        // The CLI too, with its licence notice (which a read-only folder cannot record).
+        const r = await cli(["download-segmentations", "--data-dir", dir], {
+          LAION_FMRI_S3_URL: f.s3.url,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `${f.h5Path}\n${f.csvPath}\n`);
+        assert(r.stderr.includes(DATASET_NOTICE), r.stderr);
 
         await new Deno.Command("mount", { args: ["-o", "remount,rw", dir] })
           .output();
