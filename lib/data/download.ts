@@ -2,12 +2,15 @@
  * Download the segmentation files of the LAION-fMRI stimuli from the public
  * `laion-fmri` bucket (AWS S3, us-west-2, CC0, no credentials needed).
  *
- * Guarantees: a file gets its final name only after it was checked against
- * the object (its MD5 for a plain ETag, the part MD5s for a multipart one
- * where the part size can be found, else its size, said so); one process at a
- * time writes a file (an exclusive lock); a `<name>.part` is resumed only
- * against the object version recorded beside it (`<name>.part.json`); every
- * request has a first-byte and a stall timeout; a manifest
+ * Guarantees: a file gets its final name only after all of it was checked
+ * against the object (its MD5 for a plain ETag; for a multipart one the part
+ * MD5s of every common part size giving its part count, refused unless one
+ * matches, and its size alone, said so, only when no common part size fits);
+ * one process at a time writes a file (an exclusive lock); a `<name>.part` is
+ * resumed only against the object version recorded beside it
+ * (`<name>.part.json`), and only bytes answered with that ETag are appended;
+ * every request has a first-byte timeout, a stall timeout and a minimum
+ * speed, and a listing must advance; a manifest
  * (`stimuli/.download/manifest.json`: key, size, ETag, sha256, time) lets
  * later runs and `info` notice a file that changed on disk.
  *
