@@ -437,6 +437,13 @@ function checkDurations(ctx: TransferContext): void {
       );
     }
   }
+  if (
+    typeof ctx.disk.write !== "function" || typeof ctx.disk.free !== "function"
+  ) {
+    throw new TypeError(
+      "downloadSegmentations: option disk must have the functions write(file, bytes, path) and free(dir); leave it out to use the real file system.",
+    );
+  }
   if (ctx.retries < 0) {
     throw new RangeError(
       `downloadSegmentations: option retries must be >= 0, got ${ctx.retries}.`,

@@ -757,3 +757,58 @@ Deno.test("checkEtag(): multipart ETags are refused when a tried part size does 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("downloadSegmentations() checks its timeouts, minSpeed and disk before any request", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    for (
+      const [options, message] of [
+        [
+          { stallTimeout: 0 },
+          "option stallTimeout must be a finite number > 0, got 0",
+        ],
+        [
+          { connectTimeout: -5 },
+          "option connectTimeout must be a finite number > 0, got -5",
+        ],
+        [
+          { lockTimeout: -1 },
+          "option lockTimeout must be a finite number >= 0, got -1",
+        ],
+        [
+          { minSpeed: -1 },
+          "option minSpeed must be a finite number >= 0, got -1",
+        ],
+      ] as const
+    ) {
+      await rejects(
+        () =>
+          downloadSegmentations({
+            dataDir,
+            baseUrl: "http://127.0.0.1:9",
+            ...options,
+          }),
+        RangeError,
+        message,
+      );
+    }
+    await rejects(
+      () =>
+        downloadSegmentations({
+          dataDir,
+          baseUrl: "http://127.0.0.1:9",
+          // deno-lint-ignore no-explicit-any -- a wrong shape on purpose
+          disk: {} as any,
+        }),
+      TypeError,
+      "option disk must have the functions write(file, bytes, path) and free(dir)",
+    );
+    assert.deepStrictEqual(
+      [...Deno.readDirSync(dataDir)],
+      [],
+      "nothing written",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
