@@ -12,6 +12,7 @@ import {
   hashFile,
   type ManifestEntry,
   multipartCount,
+  PART_SIZES,
   STATE_DIR,
   updateManifest,
 } from "./_manifest.ts";
@@ -150,9 +151,11 @@ export async function fetchFile(
     if (ctx.force) await removePart(part);
     else await checkPartRecord(job, part, (m) => progress.note(m));
     assertRoom(part, job.listed.size - ((await sizeOf(part)) ?? 0), ctx.disk);
+    // The sha256 of every whole fetch the ETag refused in this run.
+    const refused = new Set<string>();
     const entry = await withRetries(
       ctx,
-      () => transferOnce(job, ctx, progress),
+      () => transferOnce(job, ctx, progress, refused),
       async (cause, attempts) => {
         let kept = await sizeOf(part);
         let after = "Run the download again.";
@@ -199,6 +202,7 @@ async function transferOnce(
   job: FileJob,
   ctx: TransferContext,
   progress: ReturnType<Reporter["file"]>,
+  refused: Set<string>,
 ): Promise<ManifestEntry> {
   const { url, listed } = job;
   const part = `${job.dest}.part`;
@@ -342,13 +346,25 @@ async function transferOnce(
   const check = checkEtag(hashes, version.etag);
   if (!check.ok) {
     await removePart(part);
+    const what = check.checkedBy === "md5"
+      ? `the MD5 of the downloaded ${name} (${hashes.md5}) does`
+      : `the part MD5s of the downloaded ${name} (${check.mismatch}) do`;
+    if (kept === 0 && refused.has(hashes.sha256)) {
+      // The same bytes twice: not a transfer error, so another try would fetch them again.
+      throw new Error(
+        `${job.url} served the same ${hashes.size} bytes twice (sha256 ${hashes.sha256}) and ${what} not match the object's ETag ${version.etag}; nothing was saved. Either the object in the bucket does not match its ETag${
+          check.checkedBy === "md5"
+            ? ""
+            : `, or it was uploaded in parts of a size this module does not try (it tries ${
+              PART_SIZES.map((p) => `${p / 1024 / 1024} MiB`).join(", ")
+            })`
+        }: report it to the bucket's maintainers, with this message.`,
+      );
+    }
+    if (kept === 0) refused.add(hashes.sha256);
     throw new TransientError(
       new Error(
-        `${
-          check.checkedBy === "md5"
-            ? `the MD5 of the downloaded ${name} (${hashes.md5}) does`
-            : `the part MD5s of the downloaded ${name} (${check.mismatch}) do`
-        } not match the object's ETag ${version.etag}${
+        `${what} not match the object's ETag ${version.etag}${
           kept > 0
             ? ` (the ${kept} bytes kept from before were not a prefix of this object)`
             : ""

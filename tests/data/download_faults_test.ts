@@ -980,7 +980,7 @@ for (const c of MULTIPART_CASES) {
 
   Deno.test(`multipart ETag, ${c.what}: corrupted on every attempt, the download fails with no final file`, async () => {
     await withBucket(async (f) => {
-      f.s3.fail(H5_KEY, { flip: 10 }, { flip: 10 });
+      f.s3.fail(H5_KEY, { flip: 10 }, { flip: 20 });
       await assertFails(
         run(f, { retries: 1 }),
         new RegExp(
@@ -989,6 +989,17 @@ for (const c of MULTIPART_CASES) {
         f,
       );
       assert(!await exists(`${f.h5Path}.part`), "a wrong .part is not kept");
+      // The same wrong bytes twice: no more retries, and a message saying what that means.
+      f.s3.fail(H5_KEY, ...Array.from({ length: 5 }, () => ({ flip: 30 })));
+      const before = gets(f.s3, H5_KEY).length;
+      await assertFails(
+        run(f),
+        new RegExp(
+          `served the same ${f.bucket.h5.length} bytes twice \\(sha256 [0-9a-f]{64}\\) and the part MD5s of the downloaded ${H5_NAME} \\(.*\\) do not match the object's ETag [0-9a-f]{32}-${c.parts}; nothing was saved\\. Either the object in the bucket does not match its ETag, or it was uploaded in parts of a size this module does not try \\(it tries 5 MiB, 8 MiB, .*512 MiB\\): report it to the bucket's maintainers`,
+        ),
+        f,
+      );
+      assert.equal(gets(f.s3, H5_KEY).length - before, 2, "stopped after two");
     }, c.options);
   });
 
