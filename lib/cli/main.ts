@@ -19,7 +19,7 @@ import {
 } from "../data/download.ts";
 import { SegmentationsReader as Segmentations } from "../reader/segmentations.ts";
 import { formatBytes } from "../display/progress.ts";
-import { didYouMean } from "../base/suggest.ts";
+import { closest } from "../base/args.ts";
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task cli <command> [options]
@@ -164,12 +164,10 @@ export async function main(
       if (command === "download-segmentations") {
         const unknown = String(message).match(/^Unknown option '--([^']+)'/);
         if (unknown) {
+          const near = closest(unknown[1], Object.keys(spec.options));
           throw new UsageError(
-            `${command}: unknown option --${unknown[1]}.${
-              didYouMean(unknown[1], Object.keys(spec.options)).replace(
-                /"([^"]+)"/g,
-                "--$1",
-              )
+            `${command}: unknown option --${unknown[1]}${
+              near ? `; did you mean --${near}?` : ""
             }`,
           );
         }

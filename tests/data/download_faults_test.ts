@@ -1479,7 +1479,7 @@ Deno.test("CLI: --connect-timeout, --stall-timeout and --lock-timeout take secon
     const [args, pattern] of [
       [
         ["--stall-timout", "3"],
-        /^error: download-segmentations: unknown option --stall-timout\. Did you mean --stall-timeout\? \(see `deno task cli --help`\)$/,
+        /^error: download-segmentations: unknown option --stall-timout; did you mean --stall-timeout\? \(see `deno task cli --help`\)$/,
       ],
       [
         ["--connect-timeout", "soon"],
