@@ -21,12 +21,14 @@ import { SegmentationsReader as Segmentations } from "../reader/segmentations.ts
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { closestNames, didYouMean, nearMissImages } from "../base/suggest.ts";
 import { formatBytes } from "../display/progress.ts";
+import { closest } from "../base/args.ts";
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task cli <command> [options]
 
 Commands:
   download-segmentations [--data-dir D] [--quiet] [--verify] [--force]
+                         [--connect-timeout S] [--stall-timeout S] [--lock-timeout S]
       Download the masks (HDF5) and their metadata (CSV) from the public
       LAION-fMRI bucket into D/stimuli/; resumes an interrupted download and
       skips files that are complete. Each file is checked against the bucket
@@ -53,6 +55,12 @@ Options:
   --verify       download-segmentations: hash the files on disk, fetch any
                  that does not match the bucket and the download manifest
   --force        download-segmentations: fetch every file anew
+  --connect-timeout S  download-segmentations: seconds to wait for an answer
+                 before retrying (default 30)
+  --stall-timeout S    download-segmentations: seconds without data (or below
+                 1 kB/s on average) before retrying (default 60)
+  --lock-timeout S     download-segmentations: seconds to wait for another
+                 download of the same file (default 3600)
   -h, --help     Show this help
 
 Environment:
@@ -93,6 +101,9 @@ const COMMANDS: Record<
       quiet: { type: "boolean", short: "q" },
       verify: { type: "boolean" },
       force: { type: "boolean" },
+      "connect-timeout": { type: "string" },
+      "stall-timeout": { type: "string" },
+      "lock-timeout": { type: "string" },
     },
   },
   info: { positionals: [], options: { "data-dir": { type: "string" } } },
@@ -152,6 +163,17 @@ export async function main(
       const message = e instanceof Error
         ? e.message.replace(/\. To specify a positional[\s\S]*$/, "")
         : e;
+      if (command === "download-segmentations") {
+        const unknown = String(message).match(/^Unknown option '--([^']+)'/);
+        if (unknown) {
+          const near = closest(unknown[1], Object.keys(spec.options));
+          throw new UsageError(
+            `${command}: unknown option --${unknown[1]}${
+              near ? `; did you mean --${near}?` : ""
+            }`,
+          );
+        }
+      }
       throw new UsageError(`${command}: ${message}`);
     }
     const values = parsed.values as Record<
@@ -196,6 +218,9 @@ export async function main(
           quiet: values.quiet === true,
           verify: values.verify === true,
           force: values.force === true,
+          connectTimeout: secondsFlag(values, "connect-timeout", false),
+          stallTimeout: secondsFlag(values, "stall-timeout", false),
+          lockTimeout: secondsFlag(values, "lock-timeout", true),
         },
         out,
         err,
@@ -218,9 +243,36 @@ export async function main(
   }
 }
 
+/** A `--NAME S` flag in seconds as milliseconds (undefined when absent); a usage error unless a number > 0 (or >= 0). */
+function secondsFlag(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  zeroOk: boolean,
+): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim();
+  const n = text === "" ? NaN : Number(text);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) {
+    throw new UsageError(
+      `download-segmentations: --${name} must be a number of seconds ${
+        zeroOk ? ">= 0" : "> 0"
+      } (e.g. --${name} 30), got "${raw}"`,
+    );
+  }
+  return n * 1000;
+}
+
 async function download(
   dataDir: string,
-  flags: { quiet: boolean; verify: boolean; force: boolean },
+  flags: {
+    quiet: boolean;
+    verify: boolean;
+    force: boolean;
+    connectTimeout?: number;
+    stallTimeout?: number;
+    lockTimeout?: number;
+  },
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {

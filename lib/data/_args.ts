@@ -18,6 +18,8 @@ export const DOWNLOAD_OPTIONS = {
   retries: "integer",
   maxRetryWait: "number",
   lockTimeout: "number",
+  minSpeed: "number",
+  disk: "object",
 } as const satisfies OptionSpec;
 
 /** `WriteSampleOptions`. */

@@ -2,6 +2,7 @@
 // <dataDir>/stimuli/.download/manifest.json, and the hashes that check a file
 // against an S3 ETag.
 
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { acquireLock } from "./_lock.ts";
@@ -99,15 +100,33 @@ export interface FileHashes {
   size: number;
   sha256: string;
   md5: string;
-  /** Multipart ETags (`<md5 of part md5s>-<parts>`) for each part size tried. */
+  /**
+   * Multipart ETags (`<md5 of part md5s>-<parts>`), one per part size tried:
+   * the sizes of {@link PART_SIZES} that give the asked number of parts for
+   * this file's size (for one part: the MD5 of the whole file's MD5).
+   */
   multipart: string[];
+  /** The part sizes behind `multipart`, in bytes, in the same order (`[size]` for one part). */
+  partSizes: number[];
 }
 
 const MIB = 1024 * 1024;
 /** Part sizes of common uploaders (aws cli and boto3 8 MiB, others 5-512 MiB). */
-const PART_SIZES = [5, 8, 10, 15, 16, 25, 32, 50, 64, 100, 128, 256, 512].map(
-  (n) => n * MIB,
-);
+export const PART_SIZES: readonly number[] = [
+  5,
+  8,
+  10,
+  15,
+  16,
+  25,
+  32,
+  50,
+  64,
+  100,
+  128,
+  256,
+  512,
+].map((n) => n * MIB);
 
 /** The number of parts of a multipart ETag (`…-N`), or undefined for a plain one. */
 export function multipartCount(etag: string | undefined): number | undefined {
@@ -119,9 +138,17 @@ export function isPlainMd5(etag: string | undefined): boolean {
   return etag !== undefined && /^[0-9a-f]{32}$/i.test(etag);
 }
 
+/** The part sizes of {@link PART_SIZES} that cut `size` bytes into `parts` parts. */
+export function candidatePartSizes(size: number, parts: number): number[] {
+  // One part is one part whatever the part size: its digest is the file's MD5.
+  if (parts === 1) return [];
+  return PART_SIZES.filter((ps) => Math.max(1, Math.ceil(size / ps)) === parts);
+}
+
 /**
  * SHA-256 and MD5 of the file in one pass, plus the multipart ETags for
- * every common part size that gives `parts` parts.
+ * every common part size that gives `parts` parts. Every byte of the file is
+ * read, so a hole in a resumed `.part` counts as much as a new byte.
  */
 export async function hashFile(
   path: string,
@@ -134,13 +161,12 @@ export async function hashFile(
   const md5 = createHash("md5");
   const candidates = parts === undefined
     ? []
-    : PART_SIZES.filter((ps) => Math.max(1, Math.ceil(size / ps)) === parts)
-      .map((partSize) => ({
-        partSize,
-        digests: [] as Uint8Array[],
-        current: createHash("md5"),
-        filled: 0,
-      }));
+    : candidatePartSizes(size, parts).map((partSize) => ({
+      partSize,
+      digests: [] as Uint8Array[],
+      current: createHash("md5"),
+      filled: 0,
+    }));
   const buf = new Uint8Array(MIB);
   for (;;) {
     signal?.throwIfAborted();
@@ -172,24 +198,38 @@ export async function hashFile(
     for (const d of c.digests) all.update(d);
     return `${all.digest("hex")}-${c.digests.length}`;
   });
+  const partSizes = candidates.map((c) => c.partSize);
+  const md5Bytes = md5.digest();
+  if (parts === 1) {
+    multipart.push(`${createHash("md5").update(md5Bytes).digest("hex")}-1`);
+    partSizes.push(size);
+  }
   return {
     size,
     sha256: sha.digest("hex"),
-    md5: md5.digest("hex"),
+    md5: Buffer.from(md5Bytes).toString("hex"),
     multipart,
+    partSizes,
   };
 }
 
 /** The outcome of checking a file's hashes against an ETag. */
 export interface EtagCheck {
-  /** `false` only when the ETag could be computed and differs. */
+  /** `false` when a digest the ETag allows was computed and none matches. */
   ok: boolean;
   checkedBy: CheckedBy;
   /** What could not be checked, for the user (undefined when everything was). */
   unchecked?: string;
+  /** For `ok: false`: what was compared, e.g. "for part sizes of 8 MiB". */
+  mismatch?: string;
 }
 
-/** Compare a file's hashes with its object's ETag, as far as the ETag allows. */
+/**
+ * Compare a file's hashes with its object's ETag, as far as the ETag allows.
+ * A multipart ETag is refused unless one of the part sizes tried gives it;
+ * only when no part size of {@link PART_SIZES} fits its part count and the
+ * file's size is the file accepted on its size alone, and that is said.
+ */
 export function checkEtag(
   hashes: FileHashes,
   etag: string | undefined,
@@ -202,18 +242,32 @@ export function checkEtag(
     };
   }
   if (isPlainMd5(etag)) {
-    return { ok: hashes.md5 === etag.toLowerCase(), checkedBy: "md5" };
+    const ok = hashes.md5 === etag.toLowerCase();
+    return ok
+      ? { ok, checkedBy: "md5" }
+      : { ok, checkedBy: "md5", mismatch: `MD5 ${hashes.md5}` };
   }
   const parts = multipartCount(etag);
   if (parts !== undefined) {
     if (hashes.multipart.includes(etag.toLowerCase())) {
       return { ok: true, checkedBy: "multipart-md5" };
     }
+    if (hashes.partSizes.length > 0) {
+      return {
+        ok: false,
+        checkedBy: "multipart-md5",
+        mismatch: parts === 1
+          ? "one part: the MD5 of the whole file"
+          : `for part sizes of ${hashes.partSizes.map(mib).join(", ")}`,
+      };
+    }
     return {
       ok: true,
       checkedBy: "size",
       unchecked:
-        `its ETag is a multipart ETag (${parts} parts) of an unknown part size, so only the size was checked (the sha256 is recorded for later checks)`,
+        `its ETag is a multipart ETag (${parts} parts) and no common part size (${
+          PART_SIZES.map(mib).join(", ")
+        }) cuts ${hashes.size} bytes into ${parts} parts, so only the size was checked (the sha256 is recorded for later checks)`,
     };
   }
   return {
@@ -222,4 +276,8 @@ export function checkEtag(
     unchecked:
       `its ETag "${etag}" is not an MD5, so only the size was checked (the sha256 is recorded for later checks)`,
   };
+}
+
+function mib(bytes: number): string {
+  return `${bytes / MIB} MiB`;
 }

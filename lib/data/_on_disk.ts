@@ -30,7 +30,7 @@ export interface PartRecord {
  */
 export async function isComplete(
   job: { listed: ListedObject; dest: string },
-  ctx: { verify: boolean; signal?: AbortSignal },
+  ctx: { verify: boolean; signal?: AbortSignal; readOnly?: boolean },
   reporter: Reporter,
 ): Promise<boolean> {
   const { dest, listed } = job;
@@ -61,7 +61,7 @@ export async function isComplete(
       );
       return false;
     }
-    if (mtime !== entry.mtimeMs) {
+    if (mtime !== entry.mtimeMs && !ctx.readOnly) {
       await updateManifest(stimuliDir, (m) => {
         const e = m.files[listed.key];
         if (e?.sha256 === entry.sha256) e.mtimeMs = mtime;
@@ -89,6 +89,8 @@ export async function isComplete(
       `${name}: found without a download record; ${check.unchecked}. Use --force to fetch it anew`,
     );
   }
+  // A read-only folder keeps no record; the file is checked again next time.
+  if (ctx.readOnly) return true;
   await updateManifest(stimuliDir, (m) => {
     m.files[listed.key] = {
       key: listed.key,
@@ -135,27 +137,107 @@ export async function checkPartRecord(
   }
 }
 
-/** A clear error for ENOSPC (undefined for other errors). */
+/**
+ * The writes and free-space queries of a download: the real file system in
+ * use, replaceable (the `disk` option) so tests can fail a write as a full
+ * disk does where no small filesystem can be mounted.
+ */
+export interface DownloadDisk {
+  /** Write `bytes` at the file's position; returns how many were written. */
+  write(file: Deno.FsFile, bytes: Uint8Array, path: string): Promise<number>;
+  /** Free bytes and free inodes of the filesystem holding `dir`; undefined when unknown. */
+  free(dir: string): { bytes: number; inodes: number } | undefined;
+}
+
+/** The real file system. */
+export const REAL_DISK: DownloadDisk = {
+  write: (file, bytes) => file.write(bytes),
+  free(dir) {
+    try {
+      const s = statfsSync(dir);
+      return {
+        bytes: Number(s.bavail) * Number(s.bsize),
+        inodes: Number(s.ffree),
+      };
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** Whether `err` is the OS saying the disk is full (ENOSPC). */
+export function isNoSpace(err: unknown): boolean {
+  return /No space left on device|os error 28|ENOSPC/i.test(
+    errorMessage(err),
+  ) || (err as { code?: unknown } | null)?.code === "ENOSPC";
+}
+
+/**
+ * A clear error for ENOSPC (undefined for other errors): out of inodes when
+ * the filesystem has no free inode (or bytes enough but no room for a file),
+ * else the space needed.
+ */
 export function diskFull(
   err: unknown,
   path: string,
   needed: number,
+  disk: DownloadDisk,
 ): Error | undefined {
-  if (!/No space left on device|os error 28|ENOSPC/i.test(errorMessage(err))) {
-    return undefined;
+  if (!isNoSpace(err)) return undefined;
+  const dir = dirname(path);
+  const free = nearestFree(dir, disk);
+  const kept =
+    "Any partial file is kept: make room and run the download again to resume.";
+  if (free !== undefined && free.inodes === 0) {
+    return new Error(
+      `No free inodes on the disk of ${path}: it has ${
+        formatBytes(free.bytes)
+      } free but no room for another file (every inode is in use). Delete files there (many small files use most inodes) or choose another data directory. ${kept}`,
+      { cause: err },
+    );
+  }
+  if (free !== undefined && free.bytes >= Math.max(needed, 1)) {
+    return new Error(
+      `No space left on the disk of ${path} although ${
+        formatBytes(free.bytes)
+      } are free and ${
+        formatBytes(needed)
+      } are needed: the disk is probably out of inodes (${free.inodes} free) or a quota is reached (\`df -i\`, \`quota\`). ${kept}`,
+      { cause: err },
+    );
   }
   return new Error(
     `Disk full while writing ${path}: ${formatBytes(needed)} more are needed (${
-      freeSpace(dirname(path))
+      free === undefined
+        ? "free space unknown"
+        : `${formatBytes(free.bytes)} free`
     }). ` +
       `The partial file is kept: free some space and run the download again to resume.`,
     { cause: err },
   );
 }
 
+/** Run a file-system step, turning ENOSPC into {@link diskFull}'s message. */
+export async function onDisk<T>(
+  path: string,
+  needed: number,
+  disk: DownloadDisk,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw diskFull(err, path, needed, disk) ?? err;
+  }
+}
+
 /** Fail early when the disk cannot hold what is left to fetch. */
-export function assertRoom(path: string, needed: number): void {
-  const free = freeBytes(dirname(path));
+export function assertRoom(
+  path: string,
+  needed: number,
+  disk: DownloadDisk,
+): void {
+  const free = disk.free(dirname(path))?.bytes;
   if (free !== undefined && free < needed) {
     throw new Error(
       `Not enough disk space for ${path}: ${
@@ -167,20 +249,19 @@ export function assertRoom(path: string, needed: number): void {
   }
 }
 
-function freeBytes(dir: string): number | undefined {
-  try {
-    const s = statfsSync(dir);
-    return Number(s.bavail) * Number(s.bsize);
-  } catch {
-    return undefined;
+/** Free space of `dir`, or of its nearest existing parent (a folder not made yet). */
+function nearestFree(
+  dir: string,
+  disk: DownloadDisk,
+): { bytes: number; inodes: number } | undefined {
+  for (let d = dir, i = 0; i < 64; i++) {
+    const free = disk.free(d);
+    if (free !== undefined) return free;
+    const up = dirname(d);
+    if (up === d) return undefined;
+    d = up;
   }
-}
-
-function freeSpace(dir: string): string {
-  const free = freeBytes(dir);
-  return free === undefined
-    ? "free space unknown"
-    : `${formatBytes(free)} free`;
+  return undefined;
 }
 
 export async function readPartRecord(
@@ -197,6 +278,43 @@ export async function readPartRecord(
 export async function removePart(part: string): Promise<void> {
   await Deno.remove(part).catch(() => {});
   await Deno.remove(`${part}.json`).catch(() => {});
+}
+
+/** Whether `err` says the file system refuses writes (read-only mount, no write permission). */
+export function isReadOnly(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Deno.errors.PermissionDenied || code === "EROFS" ||
+    code === "EACCES" || /os error 30\b|Read-only file system/i.test(
+      errorMessage(err),
+    );
+}
+
+/**
+ * A clear error when something other than a folder is where a folder must
+ * be: a file, or a symbolic link to nothing (where `mkdir` says only "File
+ * exists"). Nothing there is fine: the folder is created.
+ */
+export async function assertFolder(path: string, what: string): Promise<void> {
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    const link = await Deno.lstat(path).catch(() => undefined);
+    if (link?.isSymlink) {
+      const target = await Deno.readLink(path).catch(() => "?");
+      throw new Error(
+        `${path} is a symbolic link to ${target}, which does not exist, but ${what} must be a folder there; create ${target} (a disk not mounted?), or remove the link, and run again.`,
+        { cause: err },
+      );
+    }
+    return;
+  }
+  if (!stat.isDirectory) {
+    throw new Error(
+      `${path} is a file, but ${what} must be a folder there; move or rename that file and run again.`,
+    );
+  }
 }
 
 /** A clear error when a folder sits where a file must go. */

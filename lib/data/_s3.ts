@@ -19,6 +19,13 @@ export interface HttpContext {
   stallTimeoutMs: number;
   /** Cap on one backoff wait, including one asked for by `Retry-After`. */
   maxRetryWaitMs: number;
+  /**
+   * Least average body speed in bytes per second over `stallTimeoutMs`; a
+   * slower transfer counts as stalled (0: no minimum).
+   */
+  minSpeed: number;
+  /** While waiting for a retry, a line is printed this often. */
+  waitNoteMs: number;
 }
 
 /** One object of a bucket listing. */
@@ -35,30 +42,40 @@ export class TransientError extends Error {
   retryAfterMs?: number;
   /** Retry at once, without backoff (a restart from zero, not a failure of the server). */
   immediate: boolean;
+  /** A few words for the lines printed while waiting, e.g. "HTTP 503 from host". */
+  summary: string;
   constructor(
     cause: unknown,
-    options: { retryAfterMs?: number; immediate?: boolean } = {},
+    options: { retryAfterMs?: number; immediate?: boolean; summary?: string } =
+      {},
   ) {
     super(errorMessage(cause), { cause });
     this.name = "TransientError";
     this.retryAfterMs = options.retryAfterMs;
     this.immediate = options.immediate ?? false;
+    this.summary = options.summary ?? errorMessage(cause);
   }
 }
 
 /** A response whose body is read with a stall timeout. */
 export interface TimedResponse {
   res: Response;
+  /** The URL that answered: the one asked for, or where its redirects led. */
+  url: string;
   /** The next chunk, `undefined` at the end; a stall or a dropped connection throws {@link TransientError}. */
   read(): Promise<Uint8Array | undefined>;
   /** Stop reading and release the connection; safe twice. */
   cancel(): Promise<void>;
 }
 
+/** Redirects followed for one request, as browsers and curl do. */
+const MAX_REDIRECTS = 10;
+
 /**
  * GET `url`: a {@link TransientError} when no response headers come within
  * `connectTimeoutMs` or the network fails, an at-once error on a refused
- * connection.
+ * connection. Redirects are followed here (not by fetch), so every message
+ * names the host that failed, also one redirected to.
  */
 export async function request(
   url: string,
@@ -72,38 +89,78 @@ export async function request(
     : timeout.signal;
   const timer = setTimeout(() => timeout.abort(), ctx.connectTimeoutMs);
   let res: Response;
+  let current = url;
   try {
-    res = await fetch(url, { headers, signal });
-  } catch (err) {
-    ctx.signal?.throwIfAborted();
-    if (timeout.signal.aborted) {
-      throw new TransientError(
-        new Error(
-          `${hostOf(url)} did not answer within ${
-            seconds(ctx.connectTimeoutMs)
-          } (GET ${url})`,
-        ),
-      );
+    for (let hop = 0;; hop++) {
+      try {
+        res = await fetch(current, { headers, signal, redirect: "manual" });
+      } catch (err) {
+        ctx.signal?.throwIfAborted();
+        const via = current === url ? "" : `, redirected from ${url}`;
+        if (timeout.signal.aborted) {
+          throw new TransientError(
+            new Error(
+              `${hostOf(current)} did not answer within ${
+                seconds(ctx.connectTimeoutMs)
+              } (GET ${current}${via})`,
+            ),
+            { summary: `no answer from ${hostOf(current)}` },
+          );
+        }
+        if (/connection refused/i.test(fullMessage(err))) {
+          // Nothing listens there: retrying will not help, so say it at once.
+          throw new Error(
+            `Connection refused by ${
+              hostOf(current)
+            } (GET ${current}${via}): nothing is listening there. Check the bucket URL (${S3_URL_ENV}) and the network.`,
+            { cause: err },
+          );
+        }
+        throw new TransientError(
+          new Error(`GET ${current}${via} failed: ${fullMessage(err)}`, {
+            cause: err,
+          }),
+          { summary: `GET failed on ${hostOf(current)}` },
+        );
+      }
+      const location = res.headers.get("location");
+      if (![301, 302, 303, 307, 308].includes(res.status) || !location) break;
+      await res.body?.cancel().catch(() => {});
+      if (hop >= MAX_REDIRECTS) {
+        throw new Error(
+          `GET ${url} was redirected more than ${MAX_REDIRECTS} times (last to ${current}); check the bucket URL (${S3_URL_ENV}).`,
+        );
+      }
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch (err) {
+        throw new Error(
+          `GET ${current} redirected to an invalid URL ${
+            JSON.stringify(location)
+          }; check the bucket URL (${S3_URL_ENV}).`,
+          { cause: err },
+        );
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") {
+        throw new Error(
+          `GET ${current} redirected to ${next.href}, which is not http(s); check the bucket URL (${S3_URL_ENV}).`,
+        );
+      }
+      current = next.href;
     }
-    if (/connection refused/i.test(fullMessage(err))) {
-      // Nothing listens there: retrying will not help, so say it at once.
-      throw new Error(
-        `Connection refused by ${
-          hostOf(url)
-        } (GET ${url}): nothing is listening there. Check the bucket URL (${S3_URL_ENV}) and the network.`,
-        { cause: err },
-      );
-    }
-    throw new TransientError(
-      new Error(`GET ${url} failed: ${fullMessage(err)}`, { cause: err }),
-    );
   } finally {
     clearTimeout(timer);
   }
+  const finalUrl = current;
   const reader = res.body?.getReader();
   let finished = reader === undefined;
+  // The minimum-speed rule: bytes counted per window of stallTimeoutMs.
+  let windowStart = performance.now();
+  let windowBytes = 0;
   return {
     res,
+    url: finalUrl,
     async read() {
       if (!reader || finished) return undefined;
       let stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -118,15 +175,38 @@ export async function request(
           reader.cancel().catch(() => {});
           throw new TransientError(
             new Error(
-              `no data from ${hostOf(url)} for ${
+              `no data from ${hostOf(finalUrl)} for ${
                 seconds(ctx.stallTimeoutMs)
               } (the transfer stalled)`,
             ),
+            { summary: `stalled transfer from ${hostOf(finalUrl)}` },
           );
         }
         if (chunk.done) {
           finished = true;
           return undefined;
+        }
+        windowBytes += chunk.value.byteLength;
+        const now = performance.now();
+        if (now - windowStart >= ctx.stallTimeoutMs) {
+          const perSecond = windowBytes / ((now - windowStart) / 1000);
+          if (perSecond < ctx.minSpeed) {
+            finished = true;
+            timeout.abort();
+            reader.cancel().catch(() => {});
+            throw new TransientError(
+              new Error(
+                `${hostOf(finalUrl)} sent ${windowBytes} bytes in ${
+                  seconds(now - windowStart)
+                } (${
+                  perSecond.toFixed(1)
+                } bytes/s, below the minimum of ${ctx.minSpeed} bytes/s; the transfer is too slow)`,
+              ),
+              { summary: `too slow a transfer from ${hostOf(finalUrl)}` },
+            );
+          }
+          windowStart = now;
+          windowBytes = 0;
         }
         return chunk.value;
       } catch (err) {
@@ -136,9 +216,10 @@ export async function request(
         // A reset or dropped connection: what arrived is kept; resume from there.
         throw new TransientError(
           new Error(
-            `the connection to ${hostOf(url)} broke: ${fullMessage(err)}`,
+            `the connection to ${hostOf(finalUrl)} broke: ${fullMessage(err)}`,
             { cause: err },
           ),
+          { summary: `a broken connection to ${hostOf(finalUrl)}` },
         );
       } finally {
         clearTimeout(stallTimer);
@@ -184,12 +265,14 @@ export async function httpError(r: TimedResponse, url: string): Promise<Error> {
   } finally {
     await r.cancel();
   }
+  const via = r.url === url ? "" : ` (redirected to ${r.url})`;
   const err = new Error(
-    `GET ${url} answered HTTP ${res.status} ${res.statusText}${detail}`,
+    `GET ${url}${via} answered HTTP ${res.status} ${res.statusText}${detail}`,
   );
   if (res.status >= 500 || res.status === 429) {
     return new TransientError(err, {
       retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+      summary: `HTTP ${res.status} from ${hostOf(r.url)}`,
     });
   }
   const hint = res.status === 403 || res.status === 404
@@ -198,14 +281,20 @@ export async function httpError(r: TimedResponse, url: string): Promise<Error> {
   return new Error(`${err.message}${hint}.`);
 }
 
-/** `Retry-After` as ms from now: delay-seconds or an HTTP date; undefined when absent or malformed. */
+/**
+ * `Retry-After` as ms from now: delay-seconds (a fraction rounded up to whole
+ * seconds) or an HTTP date; undefined when absent or malformed (a negative
+ * number too), which leaves the wait to the backoff.
+ */
 export function parseRetryAfter(
   value: string | null,
   now: number = Date.now(),
 ): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text)) * 1000;
+  // An HTTP date names a weekday or a month; a bare number (-5, 1e3) is none.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
@@ -228,9 +317,11 @@ export async function withRetries<T>(
       ctx.signal?.throwIfAborted();
       if (!(err instanceof TransientError)) throw err;
       if (n > ctx.retries) throw await exhausted(err.cause, n);
-      let delay = err.immediate ? 0 : ctx.retryDelayMs * 2 ** (n - 1);
+      const backoff = err.immediate ? 0 : ctx.retryDelayMs * 2 ** (n - 1);
+      let delay = backoff;
       let why = "";
-      if (err.retryAfterMs !== undefined) {
+      // Never sooner than the backoff: a Retry-After of 0 or a past date must not make us hammer.
+      if (err.retryAfterMs !== undefined && err.retryAfterMs >= backoff) {
         delay = err.retryAfterMs;
         why = " (as the server's Retry-After asks)";
         if (delay > ctx.maxRetryWaitMs) {
@@ -245,23 +336,50 @@ export async function withRetries<T>(
           seconds(delay)
         }${why}`,
       );
-      await sleep(delay, ctx.signal);
+      // A long wait says so every few seconds, so a run never looks hung.
+      const until = performance.now() + delay;
+      for (let left = delay; left > 0; left = until - performance.now()) {
+        const step = Math.min(left, ctx.waitNoteMs);
+        await sleep(step, ctx.signal);
+        const remaining = until - performance.now();
+        if (step === ctx.waitNoteMs && remaining >= 500) {
+          await note?.(
+            `retrying in ${Math.ceil(remaining / 1000)} s: ${err.summary}`,
+          );
+        }
+      }
     }
   }
 }
 
+/** Most listing pages followed: 100,000 keys under the prefix, far more than the bucket holds. */
+export const MAX_LIST_PAGES = 100;
+
 /**
  * ListObjectsV2 over `prefix`, following continuation tokens until every
- * wanted key is found or the listing ends.
+ * wanted key is found or the listing ends. A listing that does not advance
+ * (a continuation token seen before, keys not after the previous page's, more
+ * than {@link MAX_LIST_PAGES} pages) is an error naming the host.
  */
 export async function listObjects(
   base: string,
   prefix: string,
   wanted: string[],
   ctx: HttpContext,
+  note?: (message: string) => Promise<void>,
 ): Promise<Map<string, ListedObject>> {
   const found = new Map<string, ListedObject>();
   let token: string | undefined;
+  const tokens = new Map<string, number>();
+  let lastKey: string | undefined;
+  const stuck = (page: number, what: string) =>
+    new Error(
+      `The listing of ${prefix} on ${
+        hostOf(base)
+      } does not end: ${what} (page ${page}, ${
+        listUrl(base, prefix, token)
+      }). The server does not page its listing as S3's ListObjectsV2 does; check the bucket URL (${S3_URL_ENV}).`,
+    );
   for (let page = 1;; page++) {
     const url = listUrl(base, prefix, token);
     const xml = await withRetries(
@@ -278,20 +396,48 @@ export async function listObjects(
           }): ${errorMessage(cause)}. Check the network and run again.`,
           { cause },
         ),
+      note,
     );
     const result = parseListing(xml, url);
+    const first = result.objects[0]?.key;
+    if (lastKey !== undefined && first !== undefined && first <= lastKey) {
+      throw stuck(
+        page,
+        `this page starts at ${
+          JSON.stringify(first)
+        }, not after the previous page's last key ${
+          JSON.stringify(lastKey)
+        }, so the server ignored the continuation token`,
+      );
+    }
     for (const obj of result.objects) {
       if (wanted.includes(obj.key)) found.set(obj.key, obj);
     }
+    lastKey = result.objects.at(-1)?.key ?? lastKey;
     if (wanted.every((k) => found.has(k)) || !result.truncated) return found;
     if (!result.nextToken) {
       throw new Error(
         `Listing ${url} is truncated but has no NextContinuationToken; the server is not S3-compatible.`,
       );
     }
-    if (page > 10_000) {
-      throw new Error(`Listing ${url} did not end after ${page} pages.`);
+    const seen = tokens.get(result.nextToken);
+    if (seen !== undefined) {
+      throw stuck(
+        page,
+        `it gave the continuation token ${
+          JSON.stringify(result.nextToken)
+        } again (first on page ${seen})`,
+      );
     }
+    if (page >= MAX_LIST_PAGES) {
+      throw stuck(
+        page,
+        `${MAX_LIST_PAGES} pages without ${
+          wanted.filter((k) => !found.has(k)).join(" and ")
+        }`,
+      );
+    }
+    tokens.set(result.nextToken, page);
     token = result.nextToken;
   }
 }

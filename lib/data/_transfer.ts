@@ -12,15 +12,20 @@ import {
   hashFile,
   type ManifestEntry,
   multipartCount,
+  PART_SIZES,
   STATE_DIR,
   updateManifest,
 } from "./_manifest.ts";
 import {
+  assertFolder,
   assertNotFolder,
   assertRoom,
   checkPartRecord,
   diskFull,
+  type DownloadDisk,
   isComplete,
+  isReadOnly,
+  onDisk,
   readPartRecord,
   removePart,
   sizeOf,
@@ -39,6 +44,8 @@ import {
 
 /** What {@link fetchFile} needs besides the HTTP policy. */
 export interface TransferContext extends HttpContext {
+  /** Writes and free-space queries. */
+  disk: DownloadDisk;
   /** Fetch anew even when the file on disk is complete. */
   force: boolean;
   /** Hash the file on disk even when the manifest says it is unchanged. */
@@ -56,9 +63,6 @@ export interface FileJob {
   dest: string;
 }
 
-/** Hooks for tests that cannot make a full disk (no tmpfs): fail a write as the OS would. */
-export const testHooks: { beforeWrite?: (path: string) => void } = {};
-
 /**
  * Make `job.dest` a complete, verified copy of the object, or throw with the
  * `.part` kept for a resume where that helps. Returns whether bytes were fetched.
@@ -74,20 +78,70 @@ export async function fetchFile(
   await assertNotFolder(dest, "the file");
   await assertNotFolder(`${dest}.part`, "the partial download");
   const stateDir = join(stimuliDir, STATE_DIR);
-  await Deno.mkdir(stateDir, { recursive: true });
-  using _lock = await acquireLock(join(stateDir, `${name}.lock`), {
-    signal: ctx.signal,
-    timeoutMs: ctx.lockTimeoutMs,
-    what: `another download of ${name}`,
-    onWait: (holder) =>
-      reporter.message(
-        `${name}: another download of this file is running${
-          holder ? ` (${holder})` : ""
-        }; waiting for it to finish`,
-      ),
-  });
+  await assertFolder(
+    stateDir,
+    `the folder ${STATE_DIR}/ of the download's locks and manifest`,
+  );
+  let lock: Disposable;
+  try {
+    await onDisk(
+      stateDir,
+      0,
+      ctx.disk,
+      () => Deno.mkdir(stateDir, { recursive: true }),
+    );
+    lock = await onDisk(
+      stateDir,
+      0,
+      ctx.disk,
+      () =>
+        acquireLock(join(stateDir, `${name}.lock`), {
+          signal: ctx.signal,
+          timeoutMs: ctx.lockTimeoutMs,
+          what: `another download of ${name}`,
+          onWait: (holder) =>
+            reporter.message(
+              `${name}: another download of this file is running${
+                holder ? ` (${holder})` : ""
+              }; waiting for it to finish`,
+            ),
+        }),
+    );
+  } catch (err) {
+    if (!isReadOnly(err)) throw err;
+    // Nothing can be written here, so nobody is writing either: a complete file needs no lock.
+    if (
+      !ctx.force && await isComplete(job, { ...ctx, readOnly: true }, reporter)
+    ) {
+      await reporter.skip(name, job.listed.size);
+      return "present";
+    }
+    throw new Error(
+      `Cannot download ${name} into ${stimuliDir}: that folder is read-only (${
+        errorMessage(err)
+      }), and ${
+        ctx.force
+          ? "--force asks to fetch it anew"
+          : "the file there is missing or not the bucket's"
+      }. Download into a writable data directory (--data-dir, or \`deno task cli init PATH\`), or mount it writable.`,
+      { cause: err },
+    );
+  }
+  using _lock = lock;
 
   if (!ctx.force && await isComplete(job, ctx, reporter)) {
+    const stale = await sizeOf(`${dest}.part`);
+    if (
+      stale !== undefined || await sizeOf(`${dest}.part.json`) !== undefined
+    ) {
+      // Left by a run that died after another finished the file: never resumed, so gone.
+      await removePart(`${dest}.part`);
+      await reporter.message(
+        `${name}: removed ${name}.part (${
+          stale ?? 0
+        } bytes) left beside the complete file by an earlier run`,
+      );
+    }
     await reporter.skip(name, job.listed.size);
     return "present";
   }
@@ -96,19 +150,31 @@ export async function fetchFile(
     const part = `${dest}.part`;
     if (ctx.force) await removePart(part);
     else await checkPartRecord(job, part, (m) => progress.note(m));
-    assertRoom(part, job.listed.size - ((await sizeOf(part)) ?? 0));
+    assertRoom(part, job.listed.size - ((await sizeOf(part)) ?? 0), ctx.disk);
+    // The sha256 of every whole fetch the ETag refused in this run.
+    const refused = new Set<string>();
     const entry = await withRetries(
       ctx,
-      () => transferOnce(job, ctx, progress),
+      () => transferOnce(job, ctx, progress, refused),
       async (cause, attempts) => {
-        const kept = await sizeOf(part);
+        let kept = await sizeOf(part);
+        let after = "Run the download again.";
+        if (
+          kept !== undefined && (await readPartRecord(part))?.etag === undefined
+        ) {
+          // Bytes of a version nothing identifies are never resumed; keeping them helps nobody.
+          await removePart(part);
+          kept = undefined;
+          after =
+            "The server gives no ETag, so a partial file cannot be resumed safely and was removed; run the download again.";
+        }
         return new Error(
           `Downloading ${name} from ${job.url} failed after ${attempts} attempts (host ${
             hostOf(job.url)
           }): last error: ${errorMessage(cause)}. ${
             kept !== undefined
               ? `The partial file ${part} (${kept} of ${job.listed.size} bytes) is kept: run the download again to resume.`
-              : "Run the download again."
+              : after
           }`,
           { cause },
         );
@@ -136,12 +202,14 @@ async function transferOnce(
   job: FileJob,
   ctx: TransferContext,
   progress: ReturnType<Reporter["file"]>,
+  refused: Set<string>,
 ): Promise<ManifestEntry> {
   const { url, listed } = job;
   const part = `${job.dest}.part`;
   const name = basename(job.dest);
   let record = await readPartRecord(part);
-  let offset = record ? (await sizeOf(part)) ?? 0 : 0;
+  // Without an ETag nothing tells one version's bytes from another's: never resume then.
+  let offset = record?.etag !== undefined ? (await sizeOf(part)) ?? 0 : 0;
   // Bytes from an earlier attempt or run that this one builds on.
   let kept = offset;
   let version = record ??
@@ -152,7 +220,7 @@ async function transferOnce(
     if (offset > 0) {
       headers.set("range", `bytes=${offset}-`);
       // Only bytes of the version the .part holds may be appended to it.
-      if (version.etag) headers.set("if-range", `"${version.etag}"`);
+      headers.set("if-range", `"${version.etag}"`);
     }
     const r = await request(url, headers, ctx);
     const etag = normalizeEtag(r.res.headers.get("etag"));
@@ -160,16 +228,18 @@ async function transferOnce(
     if (r.res.status === 206) {
       const range = r.res.headers.get("content-range") ?? "";
       const m = range.match(/^bytes (\d+)-\d+\/(\d+|\*)$/);
-      if (etag !== undefined && etag !== version.etag) {
-        // The server ignored If-Range and sent part of another version.
+      if (etag === undefined || etag !== version.etag) {
+        // Another version (If-Range ignored), or one we cannot tell: its bytes never go onto the .part.
         await r.cancel();
         await removePart(part);
-        await progress.note(
-          `the object changed on the server (ETag ${version.etag} -> ${etag}) and the server sent part of the new version; starting from zero`,
+        const what = etag === undefined
+          ? `the server answered the resume with part of an object without an ETag, so it may be another version than the ${offset} bytes kept (ETag ${version.etag})`
+          : `the object changed on the server (ETag ${version.etag} -> ${etag}) and the server sent part of the new version`;
+        await progress.note(`${what}; starting from zero`);
+        throw new TransientError(
+          new Error(`${name}: a partial answer of an unknown version`),
+          { immediate: true },
         );
-        throw new TransientError(new Error(`${name} changed on the server`), {
-          immediate: true,
-        });
       }
       if (!m || Number(m[1]) !== offset) {
         await r.cancel();
@@ -221,7 +291,7 @@ async function transferOnce(
         await Deno.writeTextFile(`${part}.json`, JSON.stringify(record) + "\n");
       } catch (err) {
         await r.cancel();
-        throw diskFull(err, `${part}.json`, version.size) ?? err;
+        throw diskFull(err, `${part}.json`, version.size, ctx.disk) ?? err;
       }
     } else if (r.res.status === 412 || r.res.status === 416) {
       // The .part does not fit the object on the server any more.
@@ -238,7 +308,14 @@ async function transferOnce(
       throw await httpError(r, url);
     }
     await progress.start(start);
-    const written = await streamToFile(r, part, start, version.size, progress);
+    const written = await streamToFile(
+      r,
+      part,
+      start,
+      version.size,
+      progress,
+      ctx.disk,
+    );
     if (written > version.size) {
       await removePart(part);
       throw new Error(
@@ -269,9 +346,25 @@ async function transferOnce(
   const check = checkEtag(hashes, version.etag);
   if (!check.ok) {
     await removePart(part);
+    const what = check.checkedBy === "md5"
+      ? `the MD5 of the downloaded ${name} (${hashes.md5}) does`
+      : `the part MD5s of the downloaded ${name} (${check.mismatch}) do`;
+    if (kept === 0 && refused.has(hashes.sha256)) {
+      // The same bytes twice: not a transfer error, so another try would fetch them again.
+      throw new Error(
+        `${job.url} served the same ${hashes.size} bytes twice (sha256 ${hashes.sha256}) and ${what} not match the object's ETag ${version.etag}; nothing was saved. Either the object in the bucket does not match its ETag${
+          check.checkedBy === "md5"
+            ? ""
+            : `, or it was uploaded in parts of a size this module does not try (it tries ${
+              PART_SIZES.map((p) => `${p / 1024 / 1024} MiB`).join(", ")
+            })`
+        }: report it to the bucket's maintainers, with this message.`,
+      );
+    }
+    if (kept === 0) refused.add(hashes.sha256);
     throw new TransientError(
       new Error(
-        `the MD5 of the downloaded ${name} (${hashes.md5}) does not match the object's ETag ${version.etag}${
+        `${what} not match the object's ETag ${version.etag}${
           kept > 0
             ? ` (the ${kept} bytes kept from before were not a prefix of this object)`
             : ""
@@ -315,22 +408,29 @@ async function streamToFile(
   start: number,
   size: number,
   progress: ReturnType<Reporter["file"]>,
+  disk: DownloadDisk,
 ): Promise<number> {
-  const file = await Deno.open(
-    part,
-    start > 0
-      ? { append: true }
-      : { write: true, create: true, truncate: true },
-  );
+  let file: Deno.FsFile;
+  try {
+    file = await onDisk(part, size - start, disk, () =>
+      Deno.open(
+        part,
+        start > 0
+          ? { append: true }
+          : { write: true, create: true, truncate: true },
+      ));
+  } catch (err) {
+    await r.cancel();
+    throw err;
+  }
   let written = start;
   try {
     for (let chunk = await r.read(); chunk; chunk = await r.read()) {
       if (written + chunk.byteLength > size) return size + 1;
       try {
-        testHooks.beforeWrite?.(part);
-        await writeAll(file, chunk);
+        await writeAll(file, chunk, part, disk);
       } catch (err) {
-        throw diskFull(err, part, size - written) ?? err;
+        throw diskFull(err, part, size - written, disk) ?? err;
       }
       written += chunk.byteLength;
       await progress.update(written);
@@ -342,9 +442,16 @@ async function streamToFile(
   return written;
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+async function writeAll(
+  file: Deno.FsFile,
+  bytes: Uint8Array,
+  path: string,
+  disk: DownloadDisk,
+): Promise<void> {
   let off = 0;
-  while (off < bytes.byteLength) off += await file.write(bytes.subarray(off));
+  while (off < bytes.byteLength) {
+    off += await disk.write(file, bytes.subarray(off), path);
+  }
 }
 
 function contentLength(res: Response): number | undefined {

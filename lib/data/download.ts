@@ -2,12 +2,15 @@
  * Download the segmentation files of the LAION-fMRI stimuli from the public
  * `laion-fmri` bucket (AWS S3, us-west-2, CC0, no credentials needed).
  *
- * Guarantees: a file gets its final name only after it was checked against
- * the object (its MD5 for a plain ETag, the part MD5s for a multipart one
- * where the part size can be found, else its size, said so); one process at a
- * time writes a file (an exclusive lock); a `<name>.part` is resumed only
- * against the object version recorded beside it (`<name>.part.json`); every
- * request has a first-byte and a stall timeout; a manifest
+ * Guarantees: a file gets its final name only after all of it was checked
+ * against the object (its MD5 for a plain ETag; for a multipart one the part
+ * MD5s of every common part size giving its part count, refused unless one
+ * matches, and its size alone, said so, only when no common part size fits);
+ * one process at a time writes a file (an exclusive lock); a `<name>.part` is
+ * resumed only against the object version recorded beside it
+ * (`<name>.part.json`), and only bytes answered with that ETag are appended;
+ * every request has a first-byte timeout, a stall timeout and a minimum
+ * speed, and a listing must advance; a manifest
  * (`stimuli/.download/manifest.json`: key, size, ETag, sha256, time) lets
  * later runs and `info` notice a file that changed on disk.
  *
@@ -19,11 +22,26 @@ import { join } from "node:path";
 import { DATA_DIR_ENV, getDataDir } from "./config.ts";
 import { SEGMENTATIONS_CSV, SEGMENTATIONS_H5, STIMULI_DIR } from "./paths.ts";
 import { createReporter } from "../display/progress.ts";
-import { baseUrl, listObjects, listUrl, objectUrl, S3_URL_ENV } from "./_s3.ts";
+import {
+  baseUrl,
+  hostOf,
+  listObjects,
+  listUrl,
+  objectUrl,
+  S3_URL_ENV,
+} from "./_s3.ts";
 import { fetchFile, type TransferContext } from "./_transfer.ts";
 import { hashFile, readManifest, updateManifest } from "./_manifest.ts";
+import {
+  assertFolder,
+  type DownloadDisk,
+  isReadOnly,
+  onDisk,
+  REAL_DISK,
+} from "./_on_disk.ts";
 
 export type { DownloadProgress } from "../display/progress.ts";
+export type { DownloadDisk } from "./_on_disk.ts";
 export { S3_URL_ENV } from "./_s3.ts";
 
 /** The public bucket's endpoint. */
@@ -32,6 +50,8 @@ export const DEFAULT_BASE_URL = "https://laion-fmri.s3.us-west-2.amazonaws.com";
 /** Base delay of the retry backoff in milliseconds; read from the environment so tests run fast. */
 const RETRY_DELAY_ENV = "LAION_FMRI_RETRY_DELAY_MS";
 const DEFAULT_RETRY_DELAY_MS = 500;
+/** While a retry waits, a line says so this often. */
+const WAIT_NOTE_MS = 5_000;
 
 /** Shown once, after the first download into a data directory. */
 export const DATASET_NOTICE: string =
@@ -105,11 +125,21 @@ export interface DownloadOptions {
   connectTimeout?: number;
   /**
    * Milliseconds without a byte of the body before a transfer counts as
-   * stalled; it is retried, resuming from the `.part` file.
+   * stalled; it is retried, resuming from the `.part` file. It is also the
+   * window of `minSpeed`.
    *
    * @default {60_000}
    */
   stallTimeout?: number;
+  /**
+   * Least average speed of a transfer in bytes per second, measured over
+   * each `stallTimeout` window: a slower one (a trickle that keeps the stall
+   * timeout from firing) counts as stalled and is retried, resuming from the
+   * `.part` file. 0 turns the rule off.
+   *
+   * @default {1024}
+   */
+  minSpeed?: number;
   /**
    * Retries after a failed attempt (HTTP 5xx or 429, a timeout, a dropped
    * connection), with exponential backoff from 0.5 s.
@@ -131,6 +161,15 @@ export interface DownloadOptions {
    * @default {3_600_000}
    */
   lockTimeout?: number;
+  /**
+   * The writes and free-space queries of the download. Replace them only to
+   * test how a full disk is reported where no small filesystem can be
+   * mounted; a `write` that throws `No space left on device (os error 28)`
+   * fails as the OS would.
+   *
+   * @default {the real file system}
+   */
+  disk?: DownloadDisk;
 }
 
 import type { DownloadProgress } from "../display/progress.ts";
@@ -202,9 +241,13 @@ export async function downloadSegmentations(
     stallTimeoutMs: options.stallTimeout ?? 60_000,
     maxRetryWaitMs: options.maxRetryWait ?? 60_000,
     lockTimeoutMs: options.lockTimeout ?? 3_600_000,
+    minSpeed: options.minSpeed ?? 1024,
+    waitNoteMs: WAIT_NOTE_MS,
+    disk: options.disk ?? REAL_DISK,
     force: options.force ?? false,
     verify: options.verify ?? false,
   };
+  checkDurations(ctx);
   ctx.signal?.throwIfAborted();
   const stimuliDir = join(dataDir, STIMULI_DIR);
   await assertFolder(dataDir, "the data directory");
@@ -217,29 +260,42 @@ export async function downloadSegmentations(
     h5: `${STIMULI_DIR}/${SEGMENTATIONS_H5}`,
     csv: `${STIMULI_DIR}/${SEGMENTATIONS_CSV}`,
   };
-  const listed = await listObjects(
-    base,
-    `${STIMULI_DIR}/`,
-    Object.values(keys),
-    ctx,
-  );
-  for (const key of Object.values(keys)) {
-    if (!listed.has(key)) {
-      throw new Error(
-        `${key} is not in the bucket listing of ${
-          listUrl(base, `${STIMULI_DIR}/`)
-        }; check the base URL (${S3_URL_ENV}) or whether the file was renamed.`,
-      );
-    }
-  }
-
-  await Deno.mkdir(stimuliDir, { recursive: true });
   const reporter = createReporter({
     quiet: options.quiet,
     onProgress: options.onProgress,
     onMessage: options.onMessage,
   });
   try {
+    const listed = await listObjects(
+      base,
+      `${STIMULI_DIR}/`,
+      Object.values(keys),
+      ctx,
+      (m) => reporter.message(`listing ${hostOf(base)}: ${m}`),
+    );
+    for (const key of Object.values(keys)) {
+      if (!listed.has(key)) {
+        throw new Error(
+          `${key} is not in the bucket listing of ${
+            listUrl(base, `${STIMULI_DIR}/`)
+          }; check the base URL (${S3_URL_ENV}) or whether the file was renamed.`,
+        );
+      }
+    }
+
+    let readOnly = false;
+    try {
+      await onDisk(
+        stimuliDir,
+        0,
+        ctx.disk,
+        () => Deno.mkdir(stimuliDir, { recursive: true }),
+      );
+    } catch (err) {
+      // A read-only data folder may still hold complete files: fetchFile says which.
+      if (!isReadOnly(err)) throw err;
+      readOnly = true;
+    }
     const out = { h5: join(dataDir, keys.h5), csv: join(dataDir, keys.csv) };
     for (const which of ["h5", "csv"] as const) {
       const key = keys[which];
@@ -254,12 +310,20 @@ export async function downloadSegmentations(
       );
     }
     if (reporter.visible && !(await readManifest(stimuliDir)).noticeShownAt) {
-      // Decided under the manifest's lock, so concurrent runs show it once.
-      let show = false;
-      await updateManifest(stimuliDir, (m) => {
-        show = !m.noticeShownAt;
-        m.noticeShownAt ??= new Date().toISOString();
-      });
+      // Decided under the manifest's lock, so concurrent runs show it once;
+      // a read-only folder cannot remember it, so there it is shown every time.
+      let show = readOnly;
+      if (!readOnly) {
+        try {
+          await updateManifest(stimuliDir, (m) => {
+            show = !m.noticeShownAt;
+            m.noticeShownAt ??= new Date().toISOString();
+          });
+        } catch (err) {
+          if (!isReadOnly(err)) throw err;
+          show = true;
+        }
+      }
       if (show) await reporter.message(DATASET_NOTICE);
     }
     return out;
@@ -355,18 +419,34 @@ export async function checkDownloads(
   return out;
 }
 
-/** A clear error when a file sits where a folder must be. */
-async function assertFolder(path: string, what: string): Promise<void> {
-  let stat: Deno.FileInfo;
-  try {
-    stat = await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
+/** Timeouts must be positive milliseconds: a NaN or negative one would never, or always, fire. */
+function checkDurations(ctx: TransferContext): void {
+  const checks: Array<[string, number, boolean]> = [
+    ["connectTimeout", ctx.connectTimeoutMs, false],
+    ["stallTimeout", ctx.stallTimeoutMs, false],
+    ["lockTimeout", ctx.lockTimeoutMs, true],
+    ["maxRetryWait", ctx.maxRetryWaitMs, true],
+    ["minSpeed", ctx.minSpeed, true],
+  ];
+  for (const [name, value, zeroOk] of checks) {
+    if (!Number.isFinite(value) || value < 0 || (!zeroOk && value === 0)) {
+      throw new RangeError(
+        `downloadSegmentations: option ${name} must be a finite number ${
+          zeroOk ? ">= 0" : "> 0"
+        }, got ${value}.`,
+      );
+    }
   }
-  if (!stat.isDirectory) {
-    throw new Error(
-      `${path} is a file, but ${what} must be a folder there; move or rename that file and run again.`,
+  if (
+    typeof ctx.disk.write !== "function" || typeof ctx.disk.free !== "function"
+  ) {
+    throw new TypeError(
+      "downloadSegmentations: option disk must have the functions write(file, bytes, path) and free(dir); leave it out to use the real file system.",
+    );
+  }
+  if (ctx.retries < 0) {
+    throw new RangeError(
+      `downloadSegmentations: option retries must be >= 0, got ${ctx.retries}.`,
     );
   }
 }

@@ -25,7 +25,13 @@ export type Fault =
    * Content-Length is honest unless `chunked`, which sends none. */
   | { bodySize: number; chunked?: boolean }
   /** Send this many bytes, then hang until the client goes away or the server closes. */
-  | { stall: number };
+  | { stall: number }
+  /** Send the object with the byte at this offset of the object flipped (corrupted in transit). */
+  | { flip: number }
+  /** Answer as usual but without an `ETag` header. */
+  | { omitEtag: true }
+  /** Answer 307 with this `Location` (a full URL). */
+  | { redirect: string };
 
 /** What the server saw of one request. */
 export interface RecordedRequest {
@@ -84,6 +90,27 @@ export interface FakeS3Options {
    * @default {0}
    */
   partSize?: number;
+  /**
+   * Give objects no larger than `partSize` a one-part multipart ETag
+   * (`<md5 of the md5>-1`), as S3 does for a multipart upload of one part.
+   *
+   * @default {false}
+   */
+  singlePartMultipart?: boolean;
+  /**
+   * Send no ETag at all: no header, none in the listing.
+   *
+   * @default {false}
+   */
+  noEtag?: boolean;
+  /**
+   * A broken listing: `"repeatToken"` gives the same continuation token on
+   * every page, `"ignoreToken"` answers the first page whatever the token,
+   * `"endless"` invents new keys (sorting before every real one) forever.
+   *
+   * @default {undefined}
+   */
+  listing?: "repeatToken" | "ignoreToken" | "endless";
 }
 
 /** A fake S3 bucket serving the files under `root`. Use with `await using`. */
@@ -94,7 +121,9 @@ export class FakeS3 implements AsyncDisposable {
   readonly requests: RecordedRequest[] = [];
 
   #root: string;
-  #options: Required<FakeS3Options>;
+  #options: Required<Omit<FakeS3Options, "listing">> & {
+    listing?: FakeS3Options["listing"];
+  };
   #faults = new Map<string, Fault[]>();
   #abort = new AbortController();
   #server: Deno.HttpServer<Deno.NetAddr>;
@@ -110,6 +139,9 @@ export class FakeS3 implements AsyncDisposable {
       ignoreRange: false,
       ignoreIfRange: false,
       partSize: 0,
+      singlePartMultipart: false,
+      noEtag: false,
+      listing: undefined,
       ...options,
     };
     this.#server = Deno.serve({
@@ -140,7 +172,11 @@ export class FakeS3 implements AsyncDisposable {
 
   /** The ETag this server gives `data` (plain MD5, or multipart with `partSize`). */
   etagOf(data: Uint8Array): string {
-    return etagOf(data, this.#options.partSize);
+    return etagOf(
+      data,
+      this.#options.partSize,
+      this.#options.singlePartMultipart,
+    );
   }
 
   /** How many requests had this method (and key, when given). */
@@ -196,6 +232,12 @@ export class FakeS3 implements AsyncDisposable {
       }
       return s3Error(fault.status, "InjectedFault", "scripted", headers);
     }
+    if (fault && "redirect" in fault) {
+      return new Response(null, {
+        status: 307,
+        headers: { location: fault.redirect },
+      });
+    }
     if (fault && "hang" in fault) {
       await new Promise<void>((resolve) => {
         const release = () => {
@@ -226,13 +268,16 @@ export class FakeS3 implements AsyncDisposable {
     } catch {
       return s3Error(404, "NoSuchKey", "The specified key does not exist.");
     }
-    const etag = etagOf(data, this.#options.partSize);
+    const etag = this.etagOf(data);
     record.etag = etag;
     const headers = new Headers({
       "accept-ranges": "bytes",
       "etag": etag,
       "content-type": "application/octet-stream",
     });
+    if (this.#options.noEtag || (fault && "omitEtag" in fault)) {
+      headers.delete("etag");
+    }
     if (req.method === "HEAD") {
       headers.set("content-length", String(data.length));
       return new Response(null, { headers });
@@ -266,6 +311,10 @@ export class FakeS3 implements AsyncDisposable {
     }
     const status = range !== null && rangeApplies ? 206 : 200;
     let body = data.subarray(start);
+    if (fault && "flip" in fault && fault.flip >= start) {
+      body = body.slice();
+      body[fault.flip - start] ^= 0xff;
+    }
 
     if (fault && "bodySize" in fault) {
       const sized = new Uint8Array(fault.bodySize);
@@ -348,28 +397,38 @@ export class FakeS3 implements AsyncDisposable {
       this.#options.pageSize,
     );
     const token = params.get("continuation-token");
-    const after = token !== null
+    const listing = this.#options.listing;
+    const after = token !== null && listing !== "ignoreToken"
       ? atob(token)
       : params.get("start-after") ?? "";
-    const all = (await walk(this.#root, this.#root, this.#options.partSize))
+    const all = (await walk(this.#root, this.#root, (d) => this.etagOf(d)))
       .map((o) => ({ ...o, ...this.#misreported.get(o.key) }))
       .filter((o) => o.key.startsWith(prefix))
       .filter((o) => o.key > after)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const page = all.slice(0, maxKeys);
-    const truncated = all.length > page.length;
+    let page = all.slice(0, maxKeys);
+    let truncated = all.length > page.length;
+    if (listing === "endless") {
+      // Keys that sort before the real ones, a new one on every page: it never ends.
+      const n = token === null
+        ? 0
+        : Number(atob(token).slice(prefix.length + 2)) + 1;
+      const key = `${prefix}0_${String(n).padStart(9, "0")}`;
+      page = [{ key, size: 1, etag: '"00000000000000000000000000000000"' }];
+      truncated = true;
+    }
     const contents = page.map((o) =>
       `<Contents><Key>${
         escapeXml(o.key)
       }</Key><LastModified>2025-01-01T00:00:00.000Z</LastModified>` +
-      `<ETag>${
-        escapeXml(o.etag)
-      }</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`
+      (this.#options.noEtag ? "" : `<ETag>${escapeXml(o.etag)}</ETag>`) +
+      `<Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`
     ).join("");
+    const nextToken = listing === "repeatToken"
+      ? btoa(`${prefix}always-this-token`)
+      : btoa(page[page.length - 1]?.key ?? "");
     const next = truncated
-      ? `<NextContinuationToken>${
-        escapeXml(btoa(page[page.length - 1].key))
-      }</NextContinuationToken>`
+      ? `<NextContinuationToken>${escapeXml(nextToken)}</NextContinuationToken>`
       : "";
     const xml = `<?xml version="1.0" encoding="UTF-8"?>\n` +
       `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>laion-fmri</Name>` +
@@ -413,25 +472,33 @@ interface Obj {
 async function walk(
   root: string,
   dir: string,
-  partSize: number,
+  etag: (data: Uint8Array) => string,
 ): Promise<Obj[]> {
   const out: Obj[] = [];
   for await (const entry of Deno.readDir(dir)) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory) out.push(...await walk(root, path, partSize));
+    if (entry.isDirectory) out.push(...await walk(root, path, etag));
     else if (entry.isFile) {
       const data = await Deno.readFile(path);
       out.push({
         key: relative(root, path).split(sep).join("/"),
         size: data.length,
-        etag: etagOf(data, partSize),
+        etag: etag(data),
       });
     }
   }
   return out;
 }
 
-function etagOf(data: Uint8Array, partSize = 0): string {
+function etagOf(
+  data: Uint8Array,
+  partSize = 0,
+  singlePartMultipart = false,
+): string {
+  if (partSize > 0 && data.length <= partSize && singlePartMultipart) {
+    const md5 = createHash("md5").update(data).digest();
+    return `"${createHash("md5").update(md5).digest("hex")}-1"`;
+  }
   if (partSize <= 0 || data.length <= partSize) {
     return `"${createHash("md5").update(data).digest("hex")}"`;
   }

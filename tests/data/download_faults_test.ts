@@ -8,10 +8,10 @@ import { withEnv } from "../_support/helpers.ts";
 import {
   checkDownloads,
   DATASET_NOTICE,
+  type DownloadDisk,
   type DownloadOptions,
   downloadSegmentations,
 } from "../../lib/data/download.ts";
-import { testHooks } from "../../lib/data/_transfer.ts";
 import { main } from "../../lib/cli/main.ts";
 import { writeSample } from "../../lib/data/sample.ts";
 import {
@@ -386,10 +386,16 @@ Deno.test("multipart ETag: verified when the part size is a common one, said so 
     assert(
       f.messages.some((m) =>
         m ===
-          `${H5_NAME}: its ETag is a multipart ETag (3 parts) of an unknown part size, so only the size was checked (the sha256 is recorded for later checks)`
+          `${H5_NAME}: its ETag is a multipart ETag (3 parts) and no common part size (5 MiB, 8 MiB, 10 MiB, 15 MiB, 16 MiB, 25 MiB, 32 MiB, 50 MiB, 64 MiB, 100 MiB, 128 MiB, 256 MiB, 512 MiB) cuts 3000000 bytes into 3 parts, so only the size was checked (the sha256 is recorded for later checks)`
       ),
       f.messages.join("\n"),
     );
+    const manifest = JSON.parse(
+      await Deno.readTextFile(
+        join(f.dataDir, "stimuli", ".download", "manifest.json"),
+      ),
+    );
+    assert.equal(manifest.files[H5_KEY].checkedBy, "size");
   }, { partSize: 1024 * 1024 });
 });
 
@@ -602,17 +608,21 @@ Deno.test("disk full while writing: names the file and the space needed, keeps t
     await withBucket(async (f) => {
       const filler = join(dataDir, "filler");
       let writes = 0;
-      if (!disk.dir) {
-        // No tmpfs here: fail the 10th write of the .part as a full disk does.
-        let n = 0;
-        testHooks.beforeWrite = () => {
+      // No tmpfs here: fail the 10th write of the .part as a full disk does.
+      let n = 0;
+      const fullDisk: DownloadDisk = {
+        write(file, bytes) {
           if (++n >= 10) {
             throw new Error("No space left on device (os error 28)");
           }
-        };
-      }
+          return file.write(bytes);
+        },
+        // Room before the transfer (assertRoom), full once the writes fail.
+        free: () => ({ bytes: n >= 10 ? 1000 : 1e12, inodes: 100 }),
+      };
       const err = await assertFails(
         run(f, {
+          ...(disk.dir ? {} : { disk: fullDisk }),
           onProgress: (p) => {
             if (p.file !== H5_NAME || writes++ > 0) return;
             if (disk.dir) {
@@ -633,17 +643,15 @@ Deno.test("disk full while writing: names the file and the space needed, keeps t
         f.bucket.h5.subarray(0, kept),
       );
       await Deno.remove(filler).catch(() => {});
-      testHooks.beforeWrite = undefined;
       await run(f);
       await assertComplete(f);
       assert.equal(gets(f.s3, H5_KEY).at(-1)!.range, `bytes=${kept}-`);
     }, { dataDir });
   } finally {
-    testHooks.beforeWrite = undefined;
     if (!disk.dir) await Deno.remove(dataDir, { recursive: true });
   }
   if (!disk.dir) {
-    console.warn("no tmpfs here: the disk-full case used the write hook");
+    console.warn("no tmpfs here: the disk-full case used the disk option");
   }
 });
 
@@ -903,4 +911,648 @@ Deno.test({
       assert(!await exists(f.h5Path));
     });
   },
+});
+
+// ---- issue 22: multipart ETags reject a wrong file --------------------------------
+
+const MIB = 1024 * 1024;
+
+/** One ETag style each: a one-part multipart upload (`-1`), 5 MiB parts, 8 MiB parts. */
+const MULTIPART_CASES = [
+  {
+    what: "a one-part multipart ETag (-1)",
+    options: {
+      h5Size: 3_000_000,
+      partSize: 5 * MIB,
+      singlePartMultipart: true,
+    },
+    parts: 1,
+  },
+  {
+    what: "5 MiB parts",
+    options: { h5Size: 6_000_000, partSize: 5 * MIB },
+    parts: 2,
+  },
+  {
+    what: "8 MiB parts",
+    options: { h5Size: 9_000_000, partSize: 8 * MIB },
+    parts: 2,
+    // 5 MiB parts also cut 9 MB into two: both are tried.
+    tried: "5 MiB, 8 MiB",
+  },
+] as const;
+
+async function checkedBy(f: BucketFixture): Promise<string> {
+  const manifest = JSON.parse(
+    await Deno.readTextFile(
+      join(f.dataDir, "stimuli", ".download", "manifest.json"),
+    ),
+  );
+  return manifest.files[H5_KEY].checkedBy;
+}
+
+for (const c of MULTIPART_CASES) {
+  Deno.test(`multipart ETag, ${c.what}: a byte flipped in transit is refused and fetched again`, async () => {
+    await withBucket(async (f) => {
+      const etag = f.s3.etagOf(f.bucket.h5).replaceAll('"', "");
+      assert.match(etag, new RegExp(`^[0-9a-f]{32}-${c.parts}$`));
+      f.s3.fail(H5_KEY, { flip: 1_234_567 });
+      await run(f);
+      await assertComplete(f);
+      assert.equal(gets(f.s3, H5_KEY).length, 2, "fetched again");
+      assert.equal(await checkedBy(f), "multipart-md5");
+      assert(
+        f.messages.some((m) =>
+          m.includes(
+            `the part MD5s of the downloaded ${H5_NAME} (${
+              c.parts === 1
+                ? "one part: the MD5 of the whole file"
+                : `for part sizes of ${
+                  "tried" in c ? c.tried : `${c.options.partSize / MIB} MiB`
+                }`
+            }) do not match the object's ETag ${etag}; discarded the .part, starting from zero; retry 1 of 4`,
+          )
+        ),
+        f.messages.join("\n"),
+      );
+    }, c.options);
+  });
+
+  Deno.test(`multipart ETag, ${c.what}: corrupted on every attempt, the download fails with no final file`, async () => {
+    await withBucket(async (f) => {
+      f.s3.fail(H5_KEY, { flip: 10 }, { flip: 20 });
+      await assertFails(
+        run(f, { retries: 1 }),
+        new RegExp(
+          `^Downloading ${H5_NAME} from .* failed after 2 attempts .*last error: the part MD5s of the downloaded ${H5_NAME} \\(.*\\) do not match the object's ETag [0-9a-f]{32}-${c.parts}`,
+        ),
+        f,
+      );
+      assert(!await exists(`${f.h5Path}.part`), "a wrong .part is not kept");
+      // The same wrong bytes twice: no more retries, and a message saying what that means.
+      f.s3.fail(H5_KEY, ...Array.from({ length: 5 }, () => ({ flip: 30 })));
+      const before = gets(f.s3, H5_KEY).length;
+      await assertFails(
+        run(f),
+        new RegExp(
+          `served the same ${f.bucket.h5.length} bytes twice \\(sha256 [0-9a-f]{64}\\) and the part MD5s of the downloaded ${H5_NAME} \\(.*\\) do not match the object's ETag [0-9a-f]{32}-${c.parts}; nothing was saved\\. Either the object in the bucket does not match its ETag, or it was uploaded in parts of a size this module does not try \\(it tries 5 MiB, 8 MiB, .*512 MiB\\): report it to the bucket's maintainers`,
+        ),
+        f,
+      );
+      assert.equal(gets(f.s3, H5_KEY).length - before, 2, "stopped after two");
+    }, c.options);
+  });
+
+  Deno.test(`multipart ETag, ${c.what}: a leftover .part with a zero-filled hole and a right record is caught`, async () => {
+    for (const length of ["whole", "prefix"] as const) {
+      await withBucket(async (f) => {
+        // The right bytes with 64 kB zeroed in the middle, the whole file or a prefix of it.
+        const holed = f.bucket.h5.slice(
+          0,
+          length === "whole" ? undefined : 2_000_000,
+        );
+        holed.fill(0, 1_000_000, 1_065_536);
+        await leftoverPart(f, holed, true);
+        await run(f);
+        await assertComplete(f);
+        assert.equal(await checkedBy(f), "multipart-md5");
+        assert(
+          f.messages.some((m) =>
+            m.includes(
+              `do not match the object's ETag ${
+                f.s3.etagOf(f.bucket.h5).replaceAll('"', "")
+              } (the ${holed.length} bytes kept from before were not a prefix of this object)`,
+            )
+          ),
+          f.messages.join("\n"),
+        );
+        const ranges = gets(f.s3, H5_KEY).map((r) => r.range);
+        assert.deepStrictEqual(
+          ranges,
+          length === "whole" ? [null] : ["bytes=2000000-", null],
+        );
+      }, c.options);
+    }
+  });
+}
+
+Deno.test("multipart ETag: a one-part ETag of a file larger than every common part size is still checked", async () => {
+  // The digest of one part is the MD5 of the file, whatever the part size.
+  await withBucket(async (f) => {
+    f.s3.fail(H5_KEY, { flip: 5 });
+    await run(f);
+    await assertComplete(f);
+    assert.equal(gets(f.s3, H5_KEY).length, 2);
+    assert.equal(await checkedBy(f), "multipart-md5");
+  }, { h5Size: 3_000_000, partSize: 4_000_000, singlePartMultipart: true });
+});
+
+// ---- issue 22: no bytes of an unknown version are appended ------------------------
+
+Deno.test("a 206 without an ETag after the object changed (server ignoring If-Range): restarts from zero, the new object", async () => {
+  await withBucket(async (f) => {
+    const old = f.bucket.h5;
+    const replaced = flipped(old, 2_500_000);
+    f.s3.fail(H5_KEY, { drop: 1_000_000 }, { omitEtag: true });
+    let swapped = false;
+    await run(f, {
+      onMessage: (m) => {
+        f.messages.push(m);
+        if (!swapped && /retry 1 of 4/.test(m)) {
+          swapped = true;
+          f.serve(H5_KEY, replaced);
+        }
+      },
+    });
+    assert(swapped);
+    await assertComplete(f);
+    assert.deepStrictEqual(await Deno.readFile(f.h5Path), replaced);
+    const h5Gets = gets(f.s3, H5_KEY);
+    assert.equal(h5Gets[1].status, 206, "the resume got a 206 without ETag");
+    assert.equal(h5Gets[1].range, `bytes=${1_000_000}-`);
+    assert.equal(h5Gets.at(-1)!.range, null, "then fetched from zero");
+    assert(
+      f.messages.some((m) =>
+        m.includes(
+          "the server answered the resume with part of an object without an ETag",
+        )
+      ),
+      f.messages.join("\n"),
+    );
+  }, { ignoreIfRange: true });
+});
+
+Deno.test("a server without ETags is never resumed with a bare Range: each attempt starts from zero, the new object", async () => {
+  await withBucket(async (f) => {
+    const replaced = flipped(f.bucket.h5, 2_500_000);
+    f.s3.fail(H5_KEY, { drop: 1_000_000 });
+    let swapped = false;
+    await run(f, {
+      onMessage: (m) => {
+        f.messages.push(m);
+        if (!swapped && /retry 1 of 4/.test(m)) {
+          swapped = true;
+          f.serve(H5_KEY, replaced);
+        }
+      },
+    });
+    assert(swapped);
+    await assertComplete(f);
+    assert.deepStrictEqual(await Deno.readFile(f.h5Path), replaced);
+    assert.deepStrictEqual(
+      gets(f.s3, H5_KEY).map((r) => r.range),
+      [null, null],
+      "no Range without a validator",
+    );
+    assert(
+      f.messages.some((m) => m.includes("the server gave no ETag")),
+      f.messages.join("\n"),
+    );
+    assert.equal(await checkedBy(f), "size");
+  }, { noEtag: true });
+});
+
+Deno.test("a server without ETags failing every attempt: no .part is kept to be resumed", async () => {
+  await withBucket(async (f) => {
+    f.s3.fail(H5_KEY, { drop: 500_000 }, { drop: 500_000 });
+    await assertFails(
+      run(f, { retries: 1 }),
+      /The server gives no ETag, so a partial file cannot be resumed safely and was removed; run the download again\.$/,
+      f,
+    );
+    assert(!await exists(`${f.h5Path}.part`));
+    assert.deepStrictEqual(gets(f.s3, H5_KEY).map((r) => r.range), [
+      null,
+      null,
+    ]);
+  }, { noEtag: true });
+});
+
+// ---- issue 22: a listing that does not end ----------------------------------------
+
+for (
+  const [mode, pattern] of [
+    [
+      "repeatToken",
+      /it gave the continuation token "[^"]+" again \(first on page 1\) \(page 2,/,
+    ],
+    [
+      "ignoreToken",
+      /this page starts at "stimuli\/a_readme\.txt", not after the previous page's last key "stimuli\/a_readme\.txt", so the server ignored the continuation token \(page 2,/,
+    ],
+    [
+      "endless",
+      /100 pages without stimuli\/task-images_desc-segmentations\.h5 and stimuli\/task-images_desc-segmentations_metadata\.csv \(page 100,/,
+    ],
+  ] as const
+) {
+  Deno.test(`a listing that never ends (${mode}) fails fast, naming the host and what it saw`, async () => {
+    await withBucket(async (f) => {
+      const started = performance.now();
+      await assertFails(
+        run(f),
+        new RegExp(
+          `^The listing of stimuli/ on 127\\.0\\.0\\.1:\\d+ does not end: ${pattern.source}.*The server does not page its listing as S3's ListObjectsV2 does; check the bucket URL \\(LAION_FMRI_S3_URL\\)\\.$`,
+        ),
+        f,
+      );
+      assert(performance.now() - started < 20_000, "bounded");
+      assert(f.s3.count("GET", "") <= 100);
+      assert.equal(gets(f.s3, H5_KEY).length, 0);
+    }, { listing: mode, pageSize: 1 });
+  });
+}
+
+// ---- issue 22: messages ------------------------------------------------------------
+
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("a redirect is followed; one to a closed port names the host redirected to", async () => {
+  await withBucket(async (f) => {
+    // To the same server: followed, and the download completes.
+    f.s3.fail(H5_KEY, { redirect: `${f.s3.url}/${H5_KEY}` });
+    await run(f);
+    await assertComplete(f);
+    assert.deepStrictEqual(
+      gets(f.s3, H5_KEY).map((r) => r.status),
+      [307, 200],
+    );
+  });
+  await withBucket(async (f) => {
+    const port = closedPort();
+    f.s3.fail("", { redirect: `http://127.0.0.1:${port}/elsewhere` });
+    await assertFails(
+      run(f),
+      new RegExp(
+        `^Connection refused by 127\\.0\\.0\\.1:${port} \\(GET http://127\\.0\\.0\\.1:${port}/elsewhere, redirected from ${
+          f.s3.url.replaceAll(".", "\\.")
+        }/\\?list-type=2&prefix=stimuli%2F\\): nothing is listening there\\.`,
+      ),
+      f,
+    );
+  });
+});
+
+Deno.test("Retry-After: -5 gets the default backoff, 1.5 waits 2 s, never an at-once retry", async () => {
+  await withBucket(async (f) => {
+    f.s3.fail(H5_KEY, { status: 503, retryAfter: "-5" });
+    await withEnv({ LAION_FMRI_RETRY_DELAY_MS: "300" }, async () => {
+      const started = performance.now();
+      await run(f);
+      assert(performance.now() - started >= 290, "waited the backoff");
+    });
+    await assertComplete(f);
+    const note = f.messages.find((m) => /HTTP 503/.test(m))!;
+    assert.match(note, /retry 1 of 4 in 0\.3 s$/, note);
+
+    await Deno.remove(f.h5Path);
+    f.s3.fail(H5_KEY, { status: 503, retryAfter: "1.5" });
+    const started = performance.now();
+    await run(f);
+    assert(performance.now() - started >= 1950, "waited 2 s");
+    assert(
+      f.messages.some((m) =>
+        /HTTP 503 .*retry 1 of 4 in 2\.0 s \(as the server's Retry-After asks\)/
+          .test(m)
+      ),
+      f.messages.join("\n"),
+    );
+    await assertComplete(f);
+  });
+});
+
+Deno.test("a 1 B/s trickle is timed out by the minimum speed, naming the host", async () => {
+  await withBucket(async (f) => {
+    const started = performance.now();
+    await assertFails(
+      run(f, { stallTimeout: 800, minSpeed: 1000, retries: 1 }),
+      /failed after 2 attempts \(host 127\.0\.0\.1:\d+\): last error: 127\.0\.0\.1:\d+ sent \d+ bytes in 0\.\d s \([\d.]+ bytes\/s, below the minimum of 1000 bytes\/s; the transfer is too slow\)\. The partial file .* is kept: run the download again to resume\.$/,
+      f,
+    );
+    assert(performance.now() - started < 15_000, "bounded");
+    // The second attempt resumed where the first left off.
+    assert.match(gets(f.s3, H5_KEY)[1].range ?? "", /^bytes=\d+-$/);
+  }, { chunkSize: 1, throttleMs: 100 });
+});
+
+Deno.test("ENOSPC with bytes free says inodes (the disk seam)", async () => {
+  await withBucket(async (f) => {
+    let n = 0;
+    const noInodes: DownloadDisk = {
+      write(file, bytes) {
+        if (++n >= 3) throw new Error("No space left on device (os error 28)");
+        return file.write(bytes);
+      },
+      free: () => ({ bytes: 50 * MIB, inodes: 0 }),
+    };
+    await assertFails(
+      run(f, { disk: noInodes }),
+      /^No free inodes on the disk of .*task-images_desc-segmentations\.h5\.part: it has 52\.4 MB free but no room for another file \(every inode is in use\)\. Delete files there .* Any partial file is kept: make room and run the download again to resume\.$/,
+      f,
+    );
+    const someInodes: DownloadDisk = {
+      write() {
+        throw new Error("No space left on device (os error 28)");
+      },
+      free: () => ({ bytes: 50 * MIB, inodes: 12 }),
+    };
+    await assertFails(
+      run(f, { disk: someInodes }),
+      /^No space left on the disk of .*\.h5\.part although 52\.4 MB are free and .* are needed: the disk is probably out of inodes \(12 free\) or a quota is reached/,
+      f,
+    );
+  });
+});
+
+/** A tmpfs mounted at a temp dir (root only), or undefined; CI must be able to. */
+async function mountTmpfs(options: string): Promise<string | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "laion_fmri_mnt_" });
+  const ok = Deno.build.os === "linux" && Deno.uid() === 0 &&
+    (await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", options, "tmpfs", dir],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => ({ success: false }))).success;
+  if (ok) return dir;
+  await Deno.remove(dir);
+  if (Deno.env.get("CI") === "true") {
+    assert.fail("CI=true: these tests need to mount a tmpfs (run as root)");
+  }
+  console.warn("cannot mount a tmpfs here (not root): test not run");
+  return undefined;
+}
+
+async function unmount(dir: string): Promise<void> {
+  await new Deno.Command("umount", { args: [dir] }).output();
+  await Deno.remove(dir, { recursive: true });
+}
+
+const CAN_MOUNT = Deno.build.os === "linux" && Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "out of inodes on a real tmpfs: the message says inodes; a run after freeing some succeeds",
+  ignore: !CAN_MOUNT && Deno.env.get("CI") !== "true",
+  async fn() {
+    const dir = await mountTmpfs("size=16m,nr_inodes=64");
+    if (dir === undefined) return;
+    try {
+      await withBucket(async (f) => {
+        await Deno.mkdir(join(dir, "stimuli"));
+        const fillers: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          const path = join(dir, `filler_${i}`);
+          try {
+            await Deno.writeFile(path, new Uint8Array(0));
+          } catch {
+            break;
+          }
+          fillers.push(path);
+        }
+        assert(fillers.length < 100, "the inodes ran out");
+        await assertFails(
+          run(f),
+          /^No free inodes on the disk of .*: it has \d+\.\d MB free but no room for another file/,
+          f,
+        );
+        for (const path of fillers) await Deno.remove(path);
+        await run(f);
+        await assertComplete(f);
+      }, { dataDir: dir, h5Size: 600_000 });
+    } finally {
+      await unmount(dir);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a read-only data folder: a complete download is found without the lock; a missing file says read-only",
+  ignore: !CAN_MOUNT && Deno.env.get("CI") !== "true",
+  async fn() {
+    const dir = await mountTmpfs("size=16m");
+    if (dir === undefined) return;
+    try {
+      await withBucket(async (f) => {
+        await run(f);
+        await assertComplete(f);
+        // No lock files, as on a share published read-only.
+        for await (const e of Deno.readDir(join(dir, "stimuli", ".download"))) {
+          if (e.name.endsWith(".lock")) {
+            await Deno.remove(join(dir, "stimuli", ".download", e.name));
+          }
+        }
+        const remount = await new Deno.Command("mount", {
+          args: ["-o", "remount,ro", dir],
+        }).output();
+        assert(remount.success);
+        f.messages.length = 0;
+        const paths = await run(f, { verify: true });
+        assert.equal(paths.h5, f.h5Path);
+        await assertComplete(f);
+        assert.equal(gets(f.s3, H5_KEY).length, 1, "nothing fetched again");
+        // The CLI too, with its licence notice (which a read-only folder cannot record).
+        const r = await cli(["download-segmentations", "--data-dir", dir], {
+          LAION_FMRI_S3_URL: f.s3.url,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `${f.h5Path}\n${f.csvPath}\n`);
+        assert(r.stderr.includes(DATASET_NOTICE), r.stderr);
+
+        await new Deno.Command("mount", { args: ["-o", "remount,rw", dir] })
+          .output();
+        await Deno.remove(f.csvPath);
+        await new Deno.Command("mount", { args: ["-o", "remount,ro", dir] })
+          .output();
+        const err = await run(f).then(
+          () => assert.fail("expected a failure"),
+          (e: Error) => e,
+        );
+        assert.match(
+          err.message,
+          /^Cannot download task-images_desc-segmentations_metadata\.csv into .*stimuli: that folder is read-only \(.*Read-only file system.*\), and the file there is missing or not the bucket's\. Download into a writable data directory/,
+        );
+      }, { dataDir: dir, h5Size: 600_000 });
+    } finally {
+      await new Deno.Command("mount", { args: ["-o", "remount,rw", dir] })
+        .output();
+      await unmount(dir);
+    }
+  },
+});
+
+Deno.test(".download being a file, and the data dir a dangling symlink: messages naming the path", async () => {
+  await withBucket(async (f) => {
+    await Deno.mkdir(join(f.dataDir, "stimuli"));
+    await Deno.writeTextFile(join(f.dataDir, "stimuli", ".download"), "x");
+    await assertFails(
+      run(f),
+      /stimuli\/\.download is a file, but the folder \.download\/ of the download's locks and manifest must be a folder there; move or rename that file and run again\.$/,
+      f,
+    );
+    await Deno.remove(join(f.dataDir, "stimuli", ".download"));
+    await run(f);
+    await assertComplete(f);
+  });
+  const base = await Deno.makeTempDir({ prefix: "laion_fmri_link_" });
+  try {
+    await withBucket(async (f) => {
+      const link = join(base, "data");
+      await Deno.symlink(join(base, "unmounted_disk"), link);
+      const err = await run({ ...f, dataDir: link }).then(
+        () => assert.fail("expected a failure"),
+        (e: Error) => e,
+      );
+      assert.match(
+        err.message,
+        /data is a symbolic link to .*unmounted_disk, which does not exist, but the data directory must be a folder there; create .*unmounted_disk \(a disk not mounted\?\), or remove the link, and run again\.$/,
+      );
+      assert.equal(f.s3.requests.length, 0, "failed before any request");
+    });
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a stale .part beside a complete file is removed, with a note", async () => {
+  await withBucket(async (f) => {
+    await run(f);
+    await leftoverPart(f, f.bucket.h5.subarray(0, 1000), true);
+    f.messages.length = 0;
+    await run(f);
+    await assertComplete(f);
+    assert(!await exists(`${f.h5Path}.part.json`));
+    assert.equal(gets(f.s3, H5_KEY).length, 1, "the complete file was kept");
+    assert(
+      f.messages.includes(
+        `${H5_NAME}: removed ${H5_NAME}.part (1000 bytes) left beside the complete file by an earlier run`,
+      ),
+      f.messages.join("\n"),
+    );
+  });
+});
+
+// ---- issue 22: the command line ----------------------------------------------------
+
+Deno.test("CLI: listing retries and a Retry-After wait print a line every few seconds", async () => {
+  await withBucket(async (f) => {
+    f.s3.fail("", { status: 503, retryAfter: "6" });
+    const started = performance.now();
+    const r = await cli(
+      ["download-segmentations", "--data-dir", f.dataDir],
+      { LAION_FMRI_S3_URL: f.s3.url },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert(performance.now() - started >= 5900, "waited the Retry-After");
+    const host = new URL(f.s3.url).host.replaceAll(".", "\\.");
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^listing ${host}: GET .* answered HTTP 503 .*; retry 1 of 4 in 6\\.0 s \\(as the server's Retry-After asks\\)$`,
+        "m",
+      ),
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^listing ${host}: retrying in 1 s: HTTP 503 from ${host}$`,
+        "m",
+      ),
+    );
+    await assertComplete(f);
+  });
+});
+
+Deno.test("CLI: --connect-timeout, --stall-timeout and --lock-timeout take seconds, checked", async () => {
+  const lines: string[] = [];
+  const cliMain = (args: string[]) =>
+    main(["download-segmentations", ...args], {
+      stdout: () => {},
+      stderr: (l) => lines.push(l),
+    });
+  for (
+    const [args, pattern] of [
+      [
+        ["--stall-timout", "3"],
+        /^error: download-segmentations: unknown option --stall-timout; did you mean --stall-timeout\? \(see `deno task cli --help`\)$/,
+      ],
+      [
+        ["--connect-timeout", "soon"],
+        /^error: download-segmentations: --connect-timeout must be a number of seconds > 0 \(e\.g\. --connect-timeout 30\), got "soon"/,
+      ],
+      [
+        ["--stall-timeout=0"],
+        /^error: download-segmentations: --stall-timeout must be a number of seconds > 0/,
+      ],
+      [
+        ["--lock-timeout=-1"],
+        /^error: download-segmentations: --lock-timeout must be a number of seconds >= 0/,
+      ],
+    ] as const
+  ) {
+    lines.length = 0;
+    const dataDir = await Deno.makeTempDir();
+    try {
+      assert.equal(await cliMain([...args, "--data-dir", dataDir]), 2);
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+    assert.match(lines.join("\n"), pattern);
+  }
+
+  await withBucket(async (f) => {
+    const env = { LAION_FMRI_S3_URL: f.s3.url, LAION_FMRI_RETRY_DELAY_MS: "1" };
+    f.s3.fail(
+      "",
+      ...Array.from({ length: 5 }, () => ({ hang: true as const })),
+    );
+    lines.length = 0;
+    let code = await withEnv(
+      env,
+      () =>
+        cliMain([
+          "--data-dir",
+          f.dataDir,
+          "--quiet",
+          "--connect-timeout",
+          "0.3",
+        ]),
+    );
+    assert.equal(code, 1);
+    assert.match(lines.join("\n"), /did not answer within 0\.3 s/);
+
+    f.s3.fail(H5_KEY, ...Array.from({ length: 5 }, () => ({ stall: 1000 })));
+    lines.length = 0;
+    code = await withEnv(
+      env,
+      () =>
+        cliMain(["--data-dir", f.dataDir, "--quiet", "--stall-timeout", "0.4"]),
+    );
+    assert.equal(code, 1);
+    assert.match(lines.join("\n"), /no data from 127\.0\.0\.1:\d+ for 0\.4 s/);
+
+    const lockDir = join(f.dataDir, "stimuli", ".download");
+    await Deno.mkdir(lockDir, { recursive: true });
+    using holder = await Deno.open(join(lockDir, `${H5_NAME}.lock`), {
+      create: true,
+      write: true,
+    });
+    await holder.lock(true);
+    lines.length = 0;
+    code = await withEnv(
+      env,
+      () =>
+        cliMain(["--data-dir", f.dataDir, "--quiet", "--lock-timeout", "0.3"]),
+    );
+    assert.equal(code, 1);
+    assert.match(
+      lines.join("\n"),
+      /Gave up after waiting 0\.3 s for another download/,
+    );
+  });
 });

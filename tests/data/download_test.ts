@@ -15,6 +15,8 @@ import {
   RateMeter,
   TerminalSink,
 } from "../../lib/display/progress.ts";
+import { parseRetryAfter } from "../../lib/data/_s3.ts";
+import { checkEtag, hashFile } from "../../lib/data/_manifest.ts";
 import {
   type BucketFixture,
   CSV_KEY,
@@ -701,4 +703,112 @@ Deno.test("createReporter() refreshes the display once a second while no bytes a
   await file.note("restarting");
   await reporter.message("hello");
   assert.deepStrictEqual(messages, ["x: restarting", "hello"]);
+});
+
+Deno.test("parseRetryAfter(): whole and fractional seconds (rounded up), dates; negative and junk are undefined", () => {
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  assert.equal(parseRetryAfter("12", now), 12_000);
+  assert.equal(parseRetryAfter(" 1.5 ", now), 2_000);
+  assert.equal(parseRetryAfter("0.1", now), 1_000);
+  assert.equal(parseRetryAfter("0", now), 0);
+  assert.equal(parseRetryAfter("-5", now), undefined);
+  assert.equal(parseRetryAfter("1e3", now), undefined);
+  assert.equal(parseRetryAfter("soon", now), undefined);
+  assert.equal(parseRetryAfter("", now), undefined);
+  assert.equal(parseRetryAfter(null, now), undefined);
+  assert.equal(
+    parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now),
+    30_000,
+  );
+  assert.equal(parseRetryAfter("Wed, 31 Dec 2025 00:00:00 GMT", now), 0);
+});
+
+Deno.test("checkEtag(): multipart ETags are refused when a tried part size does not give them, size-only only when none fits", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "f");
+    const MIB = 1024 * 1024;
+    const bytes = new Uint8Array(6 * MIB).map((_, i) => (i * 7) & 0xff);
+    await Deno.writeFile(path, bytes);
+    const md5 = (b: Uint8Array) => createHash("md5").update(b).digest();
+    const etag5 = createHash("md5").update(md5(bytes.subarray(0, 5 * MIB)))
+      .update(md5(bytes.subarray(5 * MIB))).digest("hex") + "-2";
+    const two = await hashFile(path, 2);
+    assert.deepStrictEqual(two.partSizes, [5 * MIB]);
+    assert.deepStrictEqual(checkEtag(two, etag5), {
+      ok: true,
+      checkedBy: "multipart-md5",
+    });
+    const wrong = checkEtag(two, "0".repeat(32) + "-2");
+    assert.equal(wrong.ok, false);
+    assert.equal(wrong.mismatch, "for part sizes of 5 MiB");
+    // One part: the MD5 of the file's MD5, whatever the part size.
+    const one = await hashFile(path, 1);
+    const etag1 = createHash("md5").update(md5(bytes)).digest("hex") + "-1";
+    assert.equal(checkEtag(one, etag1).ok, true);
+    assert.equal(checkEtag(one, "1".repeat(32) + "-1").ok, false);
+    // 7 parts: no common part size cuts 6 MiB into 7, so only the size.
+    const seven = await hashFile(path, 7);
+    const sizeOnly = checkEtag(seven, "2".repeat(32) + "-7");
+    assert.equal(sizeOnly.ok, true);
+    assert.equal(sizeOnly.checkedBy, "size");
+    assert.match(sizeOnly.unchecked!, /only the size was checked/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("downloadSegmentations() checks its timeouts, minSpeed and disk before any request", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    for (
+      const [options, message] of [
+        [
+          { stallTimeout: 0 },
+          "option stallTimeout must be a finite number > 0, got 0",
+        ],
+        [
+          { connectTimeout: -5 },
+          "option connectTimeout must be a finite number > 0, got -5",
+        ],
+        [
+          { lockTimeout: -1 },
+          "option lockTimeout must be a finite number >= 0, got -1",
+        ],
+        [
+          { minSpeed: -1 },
+          "option minSpeed must be a finite number >= 0, got -1",
+        ],
+      ] as const
+    ) {
+      await rejects(
+        () =>
+          downloadSegmentations({
+            dataDir,
+            baseUrl: "http://127.0.0.1:9",
+            ...options,
+          }),
+        RangeError,
+        message,
+      );
+    }
+    await rejects(
+      () =>
+        downloadSegmentations({
+          dataDir,
+          baseUrl: "http://127.0.0.1:9",
+          // deno-lint-ignore no-explicit-any -- a wrong shape on purpose
+          disk: {} as any,
+        }),
+      TypeError,
+      "option disk must have the functions write(file, bytes, path) and free(dir)",
+    );
+    assert.deepStrictEqual(
+      [...Deno.readDirSync(dataDir)],
+      [],
+      "nothing written",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });
