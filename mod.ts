@@ -47,6 +47,12 @@ export * from "./lib/plot/noun_frequency.ts";
 export * from "./lib/plot/noun_heatmap.ts";
 export * from "./lib/plot/scores.ts";
 export * from "./lib/plot/show.ts";
+export { gallery, type GalleryOptions } from "./lib/plot/gallery.ts";
+export {
+  explore,
+  type ExploreOptions,
+  type Explorer,
+} from "./lib/plot/explore.ts";
 export * from "./lib/notebook/segmentations.ts";
 // In the Jupyter kernel only: DataFrames display first, as Python Polars shows them.
 import "./lib/notebook/frame_display.ts";

@@ -8,6 +8,13 @@ import { checkOpenArgs } from "../reader/_args.ts";
 import { checkSegArgs } from "../plot/_args.ts";
 import type { PlotFigure } from "../plot/figure.ts";
 import { show, type ShowOptions } from "../plot/show.ts";
+import { gallery, type GalleryOptions } from "../plot/gallery.ts";
+import {
+  explore,
+  type ExploreOptions,
+  type Explorer,
+} from "../plot/explore.ts";
+import type { pl } from "../deps.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { openWith, type SegmentationsOpenOptions } from "../reader/_open.ts";
 import { SegmentationsReader } from "../reader/segmentations.ts";
@@ -54,6 +61,28 @@ export class Segmentations extends SegmentationsReader {
   ): Promise<PlotFigure> {
     checkSegArgs("seg.show", this, imageName, options);
     return await show(this, imageName, options);
+  }
+
+  /**
+   * Many images at once: thumbnails of the selection's images with their
+   * masks overlaid, captioned, with a legend. See {@link gallery}.
+   */
+  async gallery(
+    selection?: pl.DataFrame,
+    options?: GalleryOptions,
+  ): Promise<PlotFigure> {
+    return await gallery(this, selection, options);
+  }
+
+  /**
+   * An interactive, self-contained view of the selection's images and
+   * masks: filter by noun and score, page, click, hover. See {@link explore}.
+   */
+  async explore(
+    selection?: pl.DataFrame,
+    options?: ExploreOptions,
+  ): Promise<Explorer> {
+    return await explore(this, selection, options);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   checkString,
   type OptionSpec,
 } from "../base/args.ts";
+import { MASK_FILTER_OPTIONS } from "../reader/mask_filter.ts";
 
 /** `ShowOptions`. */
 export const SHOW_OPTIONS = {
@@ -105,5 +106,40 @@ export function checkFramePlotArgs(
     fn,
     options,
     fn === "plotScores" ? SCORES_OPTIONS : NOUN_FREQUENCY_OPTIONS,
+  );
+}
+
+/** `GalleryOptions`. */
+export const GALLERY_OPTIONS = {
+  ...MASK_FILTER_OPTIONS,
+  columns: "integer",
+  size: "integer",
+  limit: "integer",
+  stimulus: "boolean",
+  title: "string",
+  document: "object",
+  signal: "signal",
+} as const satisfies OptionSpec;
+
+/** `ExploreOptions`. */
+export const EXPLORE_OPTIONS = {
+  ...MASK_FILTER_OPTIONS,
+  size: "integer",
+  maskSize: "integer",
+  limit: "integer",
+  pageSize: "integer",
+  stimulus: "boolean",
+  title: "string",
+  signal: "signal",
+} as const satisfies OptionSpec;
+
+/** Checks the reader argument of a `(seg, selection?, options?)` figure. */
+export function checkSegArgsOnly(fn: string, seg: unknown): void {
+  checkHas(
+    fn,
+    "seg",
+    seg,
+    ["masks", "forImage", "nouns", "images"],
+    "an open Segmentations (await Segmentations.open())",
   );
 }
