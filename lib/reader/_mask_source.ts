@@ -153,11 +153,9 @@ function chunkSource(
     if (plan !== undefined) return plan;
     checkSane();
     if (!oneMaskPerChunk) return (plan = null);
-    const { stored, damaged } = r.allocation();
     // Row by row, each row checked on its own: the intact rows of a
-    // damaged index stay readable, and a shape far larger than what the
-    // file stores allocates nothing per claimed row.
-    if (damaged) return (plan = null);
+    // damaged index stay readable.
+    if (r.allocation().damaged) return (plan = null);
     const n = shape[0];
     const p: ChunkPlan = {
       address: new Float64Array(n).fill(-1),

@@ -92,7 +92,12 @@ for (const [name, row] of Object.entries(CASES) as [Case, number][]) {
         const h5 = seg.paths.h5;
         const noun = seg.metadata.filter(pl.col("mask_row").eq(row))
           .getColumn("noun").get(0) as string;
-        await namesRow("row()", h5, row, async () => seg.row(row));
+        await namesRow(
+          "row()",
+          h5,
+          row,
+          () => Promise.resolve().then(() => seg.row(row)),
+        );
         await namesRow(
           "stats()",
           h5,
