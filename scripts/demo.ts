@@ -1,6 +1,11 @@
-// `deno task demo`: a summary of the configured data, or of the bundled synthetic sample.
+// `deno task demo`: a summary of the configured data, or of the bundled
+// synthetic sample, and a self-contained HTML page showing it (its path is
+// the first argument, else `demo.html` in the user cache dir).
+import { dirname, join } from "node:path";
 import { ensureSample, getDataDir, Segmentations } from "../mod.ts";
 import { pl } from "../mod.ts";
+import { userCacheDir } from "../lib/data/paths.ts";
+import { demoPage } from "./_demo_page.ts";
 
 const configured = getDataDir();
 const dataDir = configured ?? await ensureSample();
@@ -43,3 +48,11 @@ console.log(
       ((100 * mask.area) / (mask.width * mask.height)).toFixed(1)
     }% of the image), pixel box ${JSON.stringify(mask.bbox())}`,
 );
+
+// One page to look at: the summary, a gallery, one overlay, the noun
+// frequencies and the explorer, self-contained (open it in any browser).
+const html = await demoPage(seg, image);
+const page = Deno.args[0] ?? join(userCacheDir(), "demo.html");
+await Deno.mkdir(dirname(page), { recursive: true });
+await Deno.writeTextFile(page, html);
+console.log(`A page with a gallery, an overlay and the explorer: ${page}`);
