@@ -48,7 +48,7 @@ import {
   downProducts,
   openChunkIndex,
 } from "./chunk_index.ts";
-import { checkFilters, decodeChunk } from "./filters.ts";
+import { checkFilters, decodeChunk, FILTER } from "./filters.ts";
 import { checkExtentFits } from "./extent.ts";
 
 export type { ChunkLocation, FilterInfo };
@@ -65,6 +65,19 @@ export type ChunkIndexKind =
   | "fixed-array"
   | "extensible-array"
   | "btree2";
+
+/** Options for {@linkcode ChunkedDataset.open}. */
+export interface ChunkedOpenOptions {
+  /**
+   * Open a dataset whose filter pipeline holds filters this reader cannot
+   * decode (szip, scaleoffset, ...) for its chunk index alone: which rows
+   * are stored, and whether the index is damaged. Reading such a row is an
+   * error naming the filter. For a reader that decodes the chunks itself.
+   *
+   * @default {false}
+   */
+  indexOnly?: boolean;
+}
 
 /** Result of {@linkcode ChunkedDataset.open}. */
 export type OpenResult = { reader: ChunkedDataset } | { unsupported: string };
@@ -204,7 +217,11 @@ export class ChunkedDataset implements Disposable {
    * @throws {Error} Naming the file when it is truncated or corrupt, or has
    *   no object `name`; `Deno.errors.NotFound` when the file is missing.
    */
-  static open(path: string, name = "masks"): OpenResult {
+  static open(
+    path: string,
+    name = "masks",
+    options: ChunkedOpenOptions = {},
+  ): OpenResult {
     const file = new H5File(path);
     try {
       readSuperblock(file);
@@ -249,7 +266,12 @@ export class ChunkedDataset implements Disposable {
       const chunkBytesOf = layout.kind === "chunked"
         ? layout.chunk.reduce((a, b) => a * b, 1) * dtype.size
         : 0;
-      const bad = checkFilters(filters, dtype.size, chunkBytesOf);
+      const known = new Set<number>(Object.values(FILTER));
+      const bad = checkFilters(
+        options.indexOnly ? filters.filter((f) => known.has(f.id)) : filters,
+        dtype.size,
+        chunkBytesOf,
+      );
       if (bad) throw file.error(`dataset "${name}": ${bad}`);
       checkExtent(file, name, space.shape, space.maxShape, dtype.size);
       const fill = parseFillValue(file, messages, dtype.size);

@@ -61,6 +61,8 @@ export function minBytesPerChunk(info: ExtentInfo): number {
   for (const f of info.filters) {
     if (f.id === FILTER.DEFLATE || f.id === FILTER.LZF) {
       stored = Math.floor(stored / MAX_COMPRESSION_RATIO);
+    } else if (f.id !== FILTER.SHUFFLE && f.id !== FILTER.FLETCHER32) {
+      stored = 0; // a filter of unknown ratio (szip, scaleoffset, ...)
     }
   }
   return Math.max(1, stored) + info.indexBytesPerChunk;

@@ -120,7 +120,7 @@ for (const file of ["rows", "lzf", "contiguous"]) {
             return true;
           };
           assert.throws(() => ChunkedDataset.open(path, "masks"), expect);
-          for (const reader of ["auto", "chunks"] as const) {
+          for (const reader of ["auto", "chunks", "h5wasm"] as const) {
             await assert.rejects(
               openMaskSource(path, "masks", { reader }),
               expect,
