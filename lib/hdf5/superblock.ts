@@ -34,12 +34,15 @@ export function readSuperblock(f: H5File): void {
   const version = head[8];
   f.superblockVersion = version;
   let eof: number;
+  let base: number;
   if (version === 0 || version === 1) {
     f.sizeOfOffsets = head[13];
     f.sizeOfLengths = head[14];
     checkSizes(f);
     const c = f.cursor(head, "superblock", version === 0 ? 24 : 28);
-    c.address(); // base address: the position found above is what counts
+    // The position found above is what addresses count from; the stored
+    // base address only shifts the end-of-file address (as HDF5 does).
+    base = c.address();
     c.address(); // free-space info (unused by readers)
     eof = c.address();
     c.address(); // driver info block
@@ -62,7 +65,7 @@ export function readSuperblock(f: H5File): void {
       `superblock (version ${version})`,
     );
     const c = f.cursor(head, "superblock", 12);
-    c.address(); // base address
+    base = c.address();
     c.address(); // superblock extension (no effect on reading raw data)
     eof = c.address();
     f.rootAddress = c.address();
@@ -71,6 +74,17 @@ export function readSuperblock(f: H5File): void {
     throw f.error(
       `superblock version ${version} is not one HDF5 writes (0-3); the file is corrupt; download it again`,
     );
+  }
+  // A superblock found elsewhere than its base address says moved the
+  // file's end by the difference (H5F__super_read); past the start, the
+  // base address is damaged, and HDF5 refuses the file too.
+  if (eof !== UNDEFINED_ADDRESS && base !== at) {
+    eof = base === UNDEFINED_ADDRESS ? -1 : eof + at - base;
+    if (eof < 0) {
+      throw f.error(
+        `the superblock at byte ${at} gives base address ${base}, which puts the end of the file before its start; the file is corrupt; download it again`,
+      );
+    }
   }
   // The stored end-of-file address counts from the start of the file
   // (user block included).

@@ -501,3 +501,37 @@ test("a latest-format single-chunk file of 5 masks reads intact (the SIGSEGV rep
     assert.equal(ds.chunkIndex, "single");
   });
 });
+
+test("a damaged base address in an earliest-format superblock is refused, as HDF5 refuses it; a user block still opens", async () => {
+  const { bytes, rows } = await base("v0_rows_lzf");
+  // Version 0 superblock: the base address is the 8 bytes at 24.
+  assert.deepEqual([...bytes.subarray(24, 32)], u64(0));
+  const b = bytes.slice();
+  b[25] ^= 0xe0; // base address 57,344: the end of the file before its start
+  await withFile(b, async (path) => {
+    assert.throws(
+      () => ChunkedDataset.open(path, "masks"),
+      (err: Error) =>
+        err.message.startsWith(`${path}: `) &&
+        /base address 57344/.test(err.message),
+    );
+    await assert.rejects(openMaskSource(path, "masks"), /base address 57344/);
+  });
+  // A base address inside the file only moves its end, as in HDF5.
+  const c = bytes.slice();
+  c[24] ^= 0x10;
+  await withFile(c, async (path) => {
+    const src = await openMaskSource(path, "masks");
+    try {
+      assert.deepEqual(src.readRow(3), rows[3]);
+    } finally {
+      src.close();
+    }
+  });
+  const userblock = fileURLToPath(
+    new URL("../fixtures/layouts/v0_userblock.h5", import.meta.url),
+  );
+  const opened = ChunkedDataset.open(userblock, "masks");
+  assert.ok("reader" in opened);
+  opened.reader.close();
+});

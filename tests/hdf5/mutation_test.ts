@@ -26,7 +26,7 @@ import { openMaskSource } from "../../lib/reader/_mask_source.ts";
 const SCRIPT = fileURLToPath(
   new URL("../fixtures/mutants.py", import.meta.url),
 );
-const COUNT = 3600;
+const COUNT = 3000;
 const SEED = 16;
 /** Every this many mutants is read again with `reader: "h5wasm"`. */
 const H5WASM_EVERY = 3;
