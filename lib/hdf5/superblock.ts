@@ -39,6 +39,7 @@ export function readSuperblock(f: H5File): void {
     f.sizeOfOffsets = head[13];
     f.sizeOfLengths = head[14];
     checkSizes(f);
+    checkVersion0Fields(f, head, version);
     const c = f.cursor(head, "superblock", version === 0 ? 24 : 28);
     // The position found above is what addresses count from; the stored
     // base address only shifts the end-of-file address (as HDF5 does).
@@ -46,9 +47,16 @@ export function readSuperblock(f: H5File): void {
     c.address(); // free-space info (unused by readers)
     eof = c.address();
     c.address(); // driver info block
-    // Root group symbol table entry: link name offset, object header address.
+    // Root group symbol table entry: link name offset, object header
+    // address, cache type (HDF5 refuses any but 0-2).
     c.address();
     f.rootAddress = c.address();
+    const cache = c.u32();
+    if (cache > 2) {
+      throw f.error(
+        `the root group's symbol table entry has cache type ${cache} (0-2 are valid); the file is corrupt; download it again`,
+      );
+    }
   } else if (version === 2 || version === 3) {
     f.sizeOfOffsets = head[9];
     f.sizeOfLengths = head[10];
@@ -96,6 +104,44 @@ export function readSuperblock(f: H5File): void {
   if (f.rootAddress === UNDEFINED_ADDRESS) {
     throw f.error("the superblock has no root group; the file is corrupt");
   }
+}
+
+/**
+ * The fields of a version 0 or 1 superblock that HDF5 checks when it opens
+ * the file (H5F__cache_superblock_deserialize): no checksum covers them, so
+ * a damaged one is caught here as HDF5 catches it.
+ */
+function checkVersion0Fields(
+  f: H5File,
+  head: Uint8Array,
+  version: number,
+): void {
+  const u16 = (at: number) => head[at] | (head[at + 1] << 8);
+  const bad = (what: string) =>
+    f.error(
+      `superblock (version ${version}) has ${what}; the file is corrupt; download it again`,
+    );
+  if (head.length < (version === 0 ? 56 : 60)) {
+    throw f.error(
+      `superblock ends early (the file has ${f.fileSize} bytes); the file is truncated`,
+    );
+  }
+  for (
+    const [at, label] of [
+      [9, "free-space storage"],
+      [10, "root group symbol table entry"],
+      [12, "shared header message format"],
+    ] as const
+  ) {
+    if (head[at] !== 0) {
+      throw bad(`${label} version ${head[at]} (HDF5 writes 0)`);
+    }
+  }
+  if (u16(16) === 0 || u16(18) === 0) {
+    throw bad(`group B-tree ranks ${u16(16)} and ${u16(18)} (0 is invalid)`);
+  }
+  // File consistency flags: HDF5 knows bits 0-2 only.
+  if (head[20] & ~0x07) throw bad(`status flags ${head[20]}`);
 }
 
 function checkSizes(f: H5File): void {

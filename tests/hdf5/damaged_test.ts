@@ -535,3 +535,79 @@ test("a damaged base address in an earliest-format superblock is refused, as HDF
   assert.ok("reader" in opened);
   opened.reader.close();
 });
+
+test("superblock and symbol-table fields HDF5 checks at open are checked too: h5py refuses each of these, and so do we", async () => {
+  const { bytes, rows } = await base("v0_rows_lzf");
+  const text = new TextDecoder("latin1").decode(bytes);
+  const snod = text.indexOf("SNOD");
+  assert.ok(snod > 0);
+  const cases: [string, [number, number][], RegExp][] = [
+    ["free-space version", [[9, 1]], /free-space storage version 1/],
+    ["root entry version", [[10, 2]], /root group symbol table entry version/],
+    [
+      "shared header version",
+      [[12, 1]],
+      /shared header message format version/,
+    ],
+    ["group leaf rank", [[16, 0], [17, 0]], /group B-tree ranks 0/],
+    ["group internal rank", [[18, 0], [19, 0]], /group B-tree ranks \d+ and 0/],
+    ["status flags", [[20, 0x08]], /status flags 8/],
+    ["root cache type", [[72, 0x0b]], /cache type 11/],
+    [
+      "symbol table node version",
+      [[snod + 4, 2]],
+      /symbol table node .* version 2/,
+    ],
+    // The first entry's cache type (after its name offset and address).
+    [
+      "symbol table entry cache type",
+      [[snod + 8 + 16, 7]],
+      /entry 0 has cache type 7/,
+    ],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "superblock-" });
+  try {
+    const paths = cases.map((_, i) => join(dir, `case${i}.h5`));
+    for (const [i, [, edits]] of cases.entries()) {
+      const b = bytes.slice();
+      for (const [at, v] of edits) b[at] = v;
+      await Deno.writeFile(paths[i], b);
+    }
+    const py = await new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        `import sys, h5py
+for p in sys.argv[1:]:
+    try:
+        h5py.File(p, "r")["masks"][0]
+        print("read")
+    except Exception:
+        print("error")`,
+        ...paths,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const h5py = new TextDecoder().decode(py.stdout).trim().split("\n");
+    for (const [i, [label, , pattern]] of cases.entries()) {
+      assert.equal(h5py[i], "error", `${label}: h5py refuses it`);
+      await assert.rejects(openMaskSource(paths[i], "masks"), (err: Error) => {
+        assert.ok(err.message.startsWith(`${paths[i]}: `), err.message);
+        assert.match(err.message, pattern, `${label}: ${err.message}`);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // The intact file still reads.
+  const src = await openMaskSource(
+    join(await files(), "v0_rows_lzf.h5"),
+    "masks",
+  );
+  try {
+    assert.deepEqual(src.readRow(0), rows[0]);
+  } finally {
+    src.close();
+  }
+});
