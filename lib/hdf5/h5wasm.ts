@@ -205,12 +205,12 @@ export async function openH5MaskDataset(
       );
       const fast = missing.every((f) => f.id === FILTER.LZF);
       throw new Error(
-        `${path}: dataset "${name}" uses ${
-          labels.join(", ")
-        }, which the h5wasm reader cannot decode (the file is not corrupt); ` +
+        `${path}: dataset "${name}" uses ${labels.join(", ")}, which the ` +
           (fast
-            ? `open it with the default reader (reader: "auto"), which decodes it`
-            : `neither reader decodes it: rewrite the file with gzip (h5py compression="gzip")`),
+            ? `h5wasm reader cannot decode (h5py writes it; the file is not corrupt): ` +
+              `open it with the default reader (reader: "auto"), which decodes it`
+            : `h5wasm reader cannot decode, nor can the default reader: rewrite the file with gzip ` +
+              `(h5py compression="gzip"), or download it again if it is the published file`),
       );
     }
     if (index && index.shape.some((d, i) => d !== shape[i])) {
@@ -267,6 +267,13 @@ export async function openH5MaskDataset(
   } catch (err) {
     index?.close();
     file.close();
+    // h5wasm's own errors ("error - name not defined!") name no file.
+    if (err instanceof Error && !err.message.includes(path)) {
+      throw new Error(
+        `${path}: HDF5 could not open dataset "${name}" (${err.message}); the file may be corrupt: download it again.`,
+        { cause: err },
+      );
+    }
     throw err;
   }
 }
@@ -341,6 +348,12 @@ export async function openH5BytesDataset(
     };
   } catch (err) {
     file.close();
+    if (err instanceof Error && !err.message.includes(path)) {
+      throw new Error(
+        `${path}: HDF5 could not open dataset "${name}" (${err.message}); the file may be corrupt: download it again.`,
+        { cause: err },
+      );
+    }
     throw err;
   }
 }

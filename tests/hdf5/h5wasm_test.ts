@@ -49,7 +49,7 @@ Deno.test("h5wasm: an lzf file is not called corrupt; the error names the defaul
     assert.match(err.message, /filter 32000 \(lzf\)/);
     assert.match(
       err.message,
-      /h5wasm reader cannot decode \(the file is not corrupt\)/,
+      /h5wasm reader cannot decode \(h5py writes it; the file is not corrupt\)/,
     );
     assert.match(err.message, /reader: "auto"/);
     assert.doesNotMatch(err.message, /download it again/);
