@@ -7,12 +7,17 @@
  * what the file can hold; valid files with unwritten chunks still open.
  */
 
-import { h5pyAvailable, PYTHON } from "../_support/helpers.ts";
+import {
+  copyOfH5pyFixture,
+  h5pyAvailable,
+  PYTHON,
+} from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import { checkExtentFits, minBytesPerChunk } from "../../lib/hdf5/extent.ts";
 import { openMaskSource } from "../../lib/reader/_mask_source.ts";
+import { SegmentationsReader } from "../../lib/reader/segmentations.ts";
 
 const available = await h5pyAvailable();
 const N = 20, H = 40, W = 48;
@@ -221,4 +226,33 @@ Deno.test("minBytesPerChunk: a lower bound through the filters", () => {
   );
   // An empty dataset always fits.
   checkExtentFits({ ...info([]), shape: [0, 1000, 1000] });
+});
+
+Deno.test("Segmentations.open on a data dir whose mask count claims 2^33 rows: refused at once, naming the file", async () => {
+  // The h5py-written data dir (tests/fixtures/make_h5py_fixture.py): 10
+  // masks of 24 x 32, with the maximum repeating the shape.
+  const dir = await copyOfH5pyFixture();
+  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
+  const bytes = await Deno.readFile(h5);
+  const at = dimOffsets(bytes, [10, 24, 32], 0);
+  assert.equal(at.length, 2, "current and maximum dimensions");
+  for (const a of at) {
+    new DataView(bytes.buffer).setBigUint64(a, 2n ** 33n, true);
+  }
+  await Deno.writeFile(h5, bytes);
+  for (const reader of ["auto", "h5wasm"] as const) {
+    const rss0 = Deno.memoryUsage().rss;
+    const t0 = performance.now();
+    await assert.rejects(
+      SegmentationsReader.open({ dataDir: dir, reader }),
+      (err: Error) => {
+        assert.ok(err.message.startsWith(`${h5}: `), err.message);
+        assert.match(err.message, /claims shape \[8589934592,24,32\]/);
+        return true;
+      },
+    );
+    const grown = Deno.memoryUsage().rss - rss0;
+    assert.ok(grown < 256 * 1024 ** 2, `${reader}: RSS grew by ${grown} bytes`);
+    assert.ok(performance.now() - t0 < 5_000, reader);
+  }
 });
