@@ -48,7 +48,8 @@ import {
   downProducts,
   openChunkIndex,
 } from "./chunk_index.ts";
-import { checkFilters, decodeChunk } from "./filters.ts";
+import { checkFilters, decodeChunk, FILTER } from "./filters.ts";
+import { checkExtentFits } from "./extent.ts";
 
 export type { ChunkLocation, FilterInfo };
 export { decodeChunk };
@@ -64,6 +65,19 @@ export type ChunkIndexKind =
   | "fixed-array"
   | "extensible-array"
   | "btree2";
+
+/** Options for {@linkcode ChunkedDataset.open}. */
+export interface ChunkedOpenOptions {
+  /**
+   * Open a dataset whose filter pipeline holds filters this reader cannot
+   * decode (szip, scaleoffset, ...) for its chunk index alone: which rows
+   * are stored, and whether the index is damaged. Reading such a row is an
+   * error naming the filter. For a reader that decodes the chunks itself.
+   *
+   * @default {false}
+   */
+  indexOnly?: boolean;
+}
 
 /** Result of {@linkcode ChunkedDataset.open}. */
 export type OpenResult = { reader: ChunkedDataset } | { unsupported: string };
@@ -203,7 +217,11 @@ export class ChunkedDataset implements Disposable {
    * @throws {Error} Naming the file when it is truncated or corrupt, or has
    *   no object `name`; `Deno.errors.NotFound` when the file is missing.
    */
-  static open(path: string, name = "masks"): OpenResult {
+  static open(
+    path: string,
+    name = "masks",
+    options: ChunkedOpenOptions = {},
+  ): OpenResult {
     const file = new H5File(path);
     try {
       readSuperblock(file);
@@ -248,10 +266,36 @@ export class ChunkedDataset implements Disposable {
       const chunkBytesOf = layout.kind === "chunked"
         ? layout.chunk.reduce((a, b) => a * b, 1) * dtype.size
         : 0;
-      const bad = checkFilters(filters, dtype.size, chunkBytesOf);
+      const known = new Set<number>(Object.values(FILTER));
+      const bad = checkFilters(
+        options.indexOnly ? filters.filter((f) => known.has(f.id)) : filters,
+        dtype.size,
+        chunkBytesOf,
+      );
       if (bad) throw file.error(`dataset "${name}": ${bad}`);
       checkExtent(file, name, space.shape, space.maxShape, dtype.size);
       const fill = parseFillValue(file, messages, dtype.size);
+      // A shape in a version 1 object header has no checksum: one damaged
+      // byte can claim billions of rows, so it must fit the file before
+      // anything sized by it is allocated (a version 2 header's checksum
+      // already vouches for its shape).
+      const checkFits = () => {
+        if (isChecksummedHeader(file, address)) return;
+        checkExtentFits({
+          path,
+          name,
+          fileSize: file.fileSize,
+          shape: space.shape,
+          maxShape: space.maxShape,
+          elementSize: dtype.size,
+          layout: layout.kind,
+          chunk: layout.kind === "chunked" ? layout.chunk : undefined,
+          filters,
+          indexBytesPerChunk: layout.kind === "chunked"
+            ? indexBytesPerChunk(file, layout.index.type, space.shape.length)
+            : 0,
+        });
+      };
       let index: ChunkIndex | null = null;
       if (layout.kind === "chunked") {
         const { chunk } = layout;
@@ -278,6 +322,7 @@ export class ChunkedDataset implements Disposable {
             `"${name}" has chunks of [${chunk}] (${chunkBytesOf} bytes) for a dataset of shape [${space.shape}] (maximum [${space.maxShape}]); the file is corrupt`,
           );
         }
+        checkFits();
         const grid = chunkCounts(
           space.maxShape.map((d, i) => d === Infinity ? space.shape[i] : d),
           chunk,
@@ -298,23 +343,26 @@ export class ChunkedDataset implements Disposable {
         throw file.error(
           `"${name}" is ${layout.kind} but has filters; corrupt`,
         );
-      } else if (layout.kind === "compact") {
-        const bytes = space.shape.reduce((a, b) => a * b, 1) * dtype.size;
-        if (layout.data.length !== bytes) {
-          throw file.error(
-            `compact data of "${name}" holds ${layout.data.length} bytes, not the ${bytes} of its shape [${space.shape}]; the file is corrupt`,
-          );
-        }
-      } else if (layout.address !== UNDEFINED_ADDRESS) {
-        // Contiguous: the storage must be exactly the dataset, inside the file.
-        const bytes = space.shape.reduce((a, b) => a * b, 1) * dtype.size;
-        if (
-          layout.size !== bytes ||
-          !(file.base + layout.address + bytes <= file.fileSize)
-        ) {
-          throw file.error(
-            `contiguous data of "${name}" (${layout.size} bytes at address ${layout.address}) does not fit its shape [${space.shape}] or the file (${file.fileSize} bytes); the file is corrupt`,
-          );
+      } else {
+        checkFits();
+        if (layout.kind === "compact") {
+          const bytes = space.shape.reduce((a, b) => a * b, 1) * dtype.size;
+          if (layout.data.length !== bytes) {
+            throw file.error(
+              `compact data of "${name}" holds ${layout.data.length} bytes, not the ${bytes} of its shape [${space.shape}]; the file is corrupt`,
+            );
+          }
+        } else if (layout.address !== UNDEFINED_ADDRESS) {
+          // Contiguous: the storage must be exactly the dataset, in the file.
+          const bytes = space.shape.reduce((a, b) => a * b, 1) * dtype.size;
+          if (
+            layout.size !== bytes ||
+            !(file.base + layout.address + bytes <= file.fileSize)
+          ) {
+            throw file.error(
+              `contiguous data of "${name}" (${layout.size} bytes at address ${layout.address}) does not fit its shape [${space.shape}] or the file (${file.fileSize} bytes); the file is corrupt`,
+            );
+          }
         }
       }
       return {
@@ -758,8 +806,9 @@ export class ChunkedDataset implements Disposable {
 /**
  * Refuse a dataspace no reader could serve before anything is allocated:
  * one row (the elements after dimension 0) must fit the memory budget.
- * Rows themselves are not bounded by the file size: unwritten chunks are
- * valid HDF5 and read as the fill value.
+ * The row count is bounded by what the file can hold in
+ * {@linkcode checkExtentFits} (unwritten chunks are valid HDF5, so the
+ * bound is what the whole extent would take at the least, once stored).
  */
 function checkExtent(
   f: H5File,
@@ -775,6 +824,26 @@ function checkExtent(
         `more than the ${MAX_BUFFER_BYTES}-byte budget; the file is corrupt (or not a mask file)`,
     );
   }
+}
+
+/** Whether the object header at `address` is version 2 ("OHDR", checksummed). */
+function isChecksummedHeader(f: H5File, address: number): boolean {
+  const sig = f.read(address, 4, `object header at address ${address}`);
+  return sig[0] === 0x4f && sig[1] === 0x48 && sig[2] === 0x44 &&
+    sig[3] === 0x52;
+}
+
+/** The fewest index bytes one stored chunk adds, by index type. */
+function indexBytesPerChunk(
+  f: H5File,
+  type: ChunkIndexKind,
+  rank: number,
+): number {
+  // A v1 B-tree leaf holds a key (size, filter mask, rank + 1 offsets)
+  // and a child address per chunk; the other indexes an address at least.
+  if (type === "btree1") return 8 + 8 * (rank + 1) + f.sizeOfOffsets;
+  if (type === "single" || type === "implicit") return 0;
+  return f.sizeOfOffsets;
 }
 
 function fillPattern(dst: Uint8Array, value: Uint8Array): void {

@@ -166,18 +166,38 @@ function lookupSymbolTable(
       const what = `symbol table node at address ${child.address}`;
       const head = f.cursor(f.read(child.address, 8, what), what);
       head.signature("SNOD");
-      head.skip(2);
+      const version = head.u8();
+      head.skip(1);
       const count = head.u16();
+      if (version !== 1) {
+        throw f.error(`${what} has version ${version}; the file is corrupt`);
+      }
       const c = f.cursor(
         f.read(child.address + 8, count * entrySize, what),
         what,
       );
+      // HDF5 decodes every entry of a node before looking one up, and
+      // refuses the node for an unknown cache type in any of them.
+      const entries: {
+        nameOffset: number;
+        objectAddress: number;
+        cacheType: number;
+        scratch: Uint8Array;
+      }[] = [];
       for (let i = 0; i < count; i++) {
         const nameOffset = c.uint(f.sizeOfOffsets);
         const objectAddress = c.address();
         const cacheType = c.u32();
         c.skip(4);
         const scratch = c.bytesAt(16);
+        if (cacheType > 2) {
+          throw f.error(
+            `${what}: entry ${i} has cache type ${cacheType} (0-2 are valid); the file is corrupt`,
+          );
+        }
+        entries.push({ nameOffset, objectAddress, cacheType, scratch });
+      }
+      for (const { nameOffset, objectAddress, cacheType, scratch } of entries) {
         if (nameAt(nameOffset) !== name) continue;
         if (cacheType === 2) {
           // The scratch pad holds the offset of the link's path in the heap.

@@ -3,6 +3,14 @@
 // file and dataset.
 import { type H5, type H5wasmModule, importH5wasm } from "../deps.ts";
 import { H5File, readSuperblock, Unsupported } from "./format.ts";
+import { ChunkedDataset } from "./chunks.ts";
+import { FILTER, filterLabel } from "./filters.ts";
+
+/**
+ * Filters built into h5wasm's HDF5 (deflate, shuffle, fletcher32, szip,
+ * nbit, scaleoffset); it loads no plugins here, so lzf is not among them.
+ */
+const H5WASM_FILTERS = new Set([1, 2, 3, 4, 5, 6]);
 
 let loading: Promise<H5wasmModule["default"]> | undefined;
 let namespace: H5wasmModule | undefined;
@@ -56,6 +64,15 @@ function readRowChecked(
 /** A read-only view of a 3-D uint8 dataset through h5wasm. */
 export interface H5MaskDataset {
   readonly shape: readonly [number, number, number];
+  /**
+   * What this reader cannot check, or `null`: h5wasm reads an unwritten
+   * chunk, or one its damaged chunk index no longer finds, as the fill
+   * value, so rows are checked against this package's chunk-index reader
+   * (an unwritten row and a damaged part of the index are errors). When
+   * that reader cannot parse the file (dense link storage, external raw
+   * data), this says so and what goes unchecked.
+   */
+  readonly unchecked: string | null;
   readRow(row: number): Uint8Array;
   close(): void;
 }
@@ -134,7 +151,28 @@ export async function openH5MaskDataset(
   path: string,
   name: string,
 ): Promise<H5MaskDataset> {
-  const { h5, file } = await openH5File(path);
+  // The chunk index, read by this package, says which rows are stored; a
+  // file it finds corrupt is refused here as by the default reader (h5wasm
+  // would read a chunk its damaged index no longer finds as zeros).
+  let index: ChunkedDataset | null = null;
+  let unchecked: string | null = null;
+  if (await exists(path)) {
+    const opened = ChunkedDataset.open(path, name, { indexOnly: true });
+    if ("reader" in opened) index = opened.reader;
+    else {
+      unchecked = `${opened.unsupported}: the chunk-index reader cannot ` +
+        `parse this file, so h5wasm reads it alone; an unwritten chunk or a ` +
+        `damaged chunk index reads as the fill value (0), undetected`;
+    }
+  }
+  let h5: H5wasmModule["default"];
+  let file: H5.File;
+  try {
+    ({ h5, file } = await openH5File(path));
+  } catch (err) {
+    index?.close();
+    throw err;
+  }
   try {
     const entity = file.get(name);
     if (entity instanceof h5.Group) {
@@ -158,15 +196,45 @@ export async function openH5MaskDataset(
       throw notMasksError(path, name, shape, String(entity.dtype));
     }
     const [n, height, width] = shape as [number, number, number];
+    // A filter h5wasm lacks fails every read: that is not a corrupt file.
+    const filters = entity.filters as { id: number; name: string }[];
+    const missing = filters.filter((f) => !H5WASM_FILTERS.has(f.id));
+    if (missing.length > 0) {
+      const labels = missing.map((f) =>
+        filterLabel({ id: f.id, name: f.name, flags: 0, clientData: [] })
+      );
+      const fast = missing.every((f) => f.id === FILTER.LZF);
+      throw new Error(
+        `${path}: dataset "${name}" uses ${labels.join(", ")}, which the ` +
+          (fast
+            ? `h5wasm reader cannot decode (h5py writes it; the file is not corrupt): ` +
+              `open it with the default reader (reader: "auto"), which decodes it`
+            : `h5wasm reader cannot decode, nor can the default reader: rewrite the file with gzip ` +
+              `(h5py compression="gzip"), or download it again if it is the published file`),
+      );
+    }
+    if (index && index.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(
+        `${path}: dataset "${name}" has shape [${index.shape}] in its header but HDF5 reports [${shape}]; the file is corrupt: download it again.`,
+      );
+    }
     let closed = false;
     return {
       shape: [n, height, width],
+      unchecked,
       readRow(row: number): Uint8Array {
         if (!Number.isInteger(row) || row < 0 || row >= n) {
           throw new RangeError(
             `${path}: row ${row} of dataset "${name}" is out of range; valid rows are 0..${
               n - 1
             } (${n} rows)`,
+          );
+        }
+        // Throws for a row in a damaged part of the index (message names the file).
+        if (index && !index.rowStored(row)) {
+          throw new Error(
+            `${path}: mask row ${row} of dataset "${name}" has no stored data (its chunk was never written); ` +
+              `the file is incomplete: download it again`,
           );
         }
         let out: Uint8Array;
@@ -192,12 +260,31 @@ export async function openH5MaskDataset(
       close() {
         if (closed) return;
         closed = true;
+        index?.close();
         file.close();
       },
     };
   } catch (err) {
+    index?.close();
     file.close();
+    // h5wasm's own errors ("error - name not defined!") name no file.
+    if (err instanceof Error && !err.message.includes(path)) {
+      throw new Error(
+        `${path}: HDF5 could not open dataset "${name}" (${err.message}); the file may be corrupt: download it again.`,
+        { cause: err },
+      );
+    }
     throw err;
+  }
+}
+
+/** Whether `path` exists (a missing file gets {@linkcode checkHdf5File}'s error). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -261,6 +348,12 @@ export async function openH5BytesDataset(
     };
   } catch (err) {
     file.close();
+    if (err instanceof Error && !err.message.includes(path)) {
+      throw new Error(
+        `${path}: HDF5 could not open dataset "${name}" (${err.message}); the file may be corrupt: download it again.`,
+        { cause: err },
+      );
+    }
     throw err;
   }
 }

@@ -34,18 +34,29 @@ export function readSuperblock(f: H5File): void {
   const version = head[8];
   f.superblockVersion = version;
   let eof: number;
+  let base: number;
   if (version === 0 || version === 1) {
     f.sizeOfOffsets = head[13];
     f.sizeOfLengths = head[14];
     checkSizes(f);
+    checkVersion0Fields(f, head, version);
     const c = f.cursor(head, "superblock", version === 0 ? 24 : 28);
-    c.address(); // base address: the position found above is what counts
+    // The position found above is what addresses count from; the stored
+    // base address only shifts the end-of-file address (as HDF5 does).
+    base = c.address();
     c.address(); // free-space info (unused by readers)
     eof = c.address();
     c.address(); // driver info block
-    // Root group symbol table entry: link name offset, object header address.
+    // Root group symbol table entry: link name offset, object header
+    // address, cache type (HDF5 refuses any but 0-2).
     c.address();
     f.rootAddress = c.address();
+    const cache = c.u32();
+    if (cache > 2) {
+      throw f.error(
+        `the root group's symbol table entry has cache type ${cache} (0-2 are valid); the file is corrupt; download it again`,
+      );
+    }
   } else if (version === 2 || version === 3) {
     f.sizeOfOffsets = head[9];
     f.sizeOfLengths = head[10];
@@ -62,7 +73,7 @@ export function readSuperblock(f: H5File): void {
       `superblock (version ${version})`,
     );
     const c = f.cursor(head, "superblock", 12);
-    c.address(); // base address
+    base = c.address();
     c.address(); // superblock extension (no effect on reading raw data)
     eof = c.address();
     f.rootAddress = c.address();
@@ -71,6 +82,17 @@ export function readSuperblock(f: H5File): void {
     throw f.error(
       `superblock version ${version} is not one HDF5 writes (0-3); the file is corrupt; download it again`,
     );
+  }
+  // A superblock found elsewhere than its base address says moved the
+  // file's end by the difference (H5F__super_read); past the start, the
+  // base address is damaged, and HDF5 refuses the file too.
+  if (eof !== UNDEFINED_ADDRESS && base !== at) {
+    eof = base === UNDEFINED_ADDRESS ? -1 : eof + at - base;
+    if (eof < 0) {
+      throw f.error(
+        `the superblock at byte ${at} gives base address ${base}, which puts the end of the file before its start; the file is corrupt; download it again`,
+      );
+    }
   }
   // The stored end-of-file address counts from the start of the file
   // (user block included).
@@ -82,6 +104,44 @@ export function readSuperblock(f: H5File): void {
   if (f.rootAddress === UNDEFINED_ADDRESS) {
     throw f.error("the superblock has no root group; the file is corrupt");
   }
+}
+
+/**
+ * The fields of a version 0 or 1 superblock that HDF5 checks when it opens
+ * the file (H5F__cache_superblock_deserialize): no checksum covers them, so
+ * a damaged one is caught here as HDF5 catches it.
+ */
+function checkVersion0Fields(
+  f: H5File,
+  head: Uint8Array,
+  version: number,
+): void {
+  const u16 = (at: number) => head[at] | (head[at + 1] << 8);
+  const bad = (what: string) =>
+    f.error(
+      `superblock (version ${version}) has ${what}; the file is corrupt; download it again`,
+    );
+  if (head.length < (version === 0 ? 56 : 60)) {
+    throw f.error(
+      `superblock ends early (the file has ${f.fileSize} bytes); the file is truncated`,
+    );
+  }
+  for (
+    const [at, label] of [
+      [9, "free-space storage"],
+      [10, "root group symbol table entry"],
+      [12, "shared header message format"],
+    ] as const
+  ) {
+    if (head[at] !== 0) {
+      throw bad(`${label} version ${head[at]} (HDF5 writes 0)`);
+    }
+  }
+  if (u16(16) === 0 || u16(18) === 0) {
+    throw bad(`group B-tree ranks ${u16(16)} and ${u16(18)} (0 is invalid)`);
+  }
+  // File consistency flags: HDF5 knows bits 0-2 only.
+  if (head[20] & ~0x07) throw bad(`status flags ${head[20]}`);
 }
 
 function checkSizes(f: H5File): void {

@@ -148,18 +148,22 @@ test("unknown filter (ids 32015, 32001, 307): an error naming id and name, never
         () => openMaskSource(path, "masks"),
         new RegExp(`filter ${id} \\(${name}\\) is not supported`),
       );
-      // Forced h5wasm: HDF5 cannot apply the filter; the failed read is an
-      // error, not the heap garbage h5wasm's slice() hands back.
-      const h5 = await openMaskSource(path, "masks", { reader: "h5wasm" });
-      try {
-        assert.throws(() => h5.readRow(1), (err: Error) => {
-          assert.ok(err.message.includes(path), err.message);
-          assert.match(err.message, /row 1/);
+      // Forced h5wasm: HDF5 cannot apply the filter either; refused at open
+      // naming it, never "corrupt" (and never the heap garbage h5wasm's
+      // slice() hands back for a failed read).
+      await assert.rejects(
+        () => openMaskSource(path, "masks", { reader: "h5wasm" }),
+        (err: Error) => {
+          assert.ok(err.message.startsWith(`${path}: `), err.message);
+          assert.match(
+            err.message,
+            new RegExp(
+              `filter ${id} \\(${name}\\), which the h5wasm reader cannot decode, nor can the default reader`,
+            ),
+          );
           return true;
-        });
-      } finally {
-        h5.close();
-      }
+        },
+      );
     });
   }
 });
@@ -393,7 +397,7 @@ test("v1 B-tree: a chunk size past the file, or reaching into the next chunk, is
   }
 });
 
-test("absurd shapes are refused at once (open or first read): a mask count with its top byte set (4,278,190,104), a width of 268,435,504", async () => {
+test("absurd shapes are refused at open, before any allocation sized by them: a mask count with its top byte set (4,278,190,104), a width of 268,435,504", async () => {
   const { bytes } = await base("v0_rows_gzip");
   // Version 1 dataspace, rank 3, max dims present: (24, 40, 48) twice.
   const at = find(bytes, [
@@ -415,9 +419,9 @@ test("absurd shapes are refused at once (open or first read): a mask count with 
       "mask count",
       0,
       24 + 0xff000000,
-      /spans 4278190104 chunks but the file stores 24|exceed its maximum/,
+      /claims shape \[4278190104,40,48\].*room for 131 rows|exceed its maximum/,
     ],
-    ["width", 2, 48 + 2 ** 28, /budget|exceed its maximum/],
+    ["width", 2, 48 + 2 ** 28, /budget|claims shape|exceed its maximum/],
   ];
   for (const [label, dim, value, pattern] of cases) {
     for (const both of [false, true]) {
@@ -427,17 +431,9 @@ test("absurd shapes are refused at once (open or first read): a mask count with 
       await withFile(b, async (path) => {
         const t0 = performance.now();
         const before = Deno.memoryUsage().rss;
-        // Refused at open, or at the first read (the chunk index is listed then).
-        const firstRead = async () => {
-          const src = await openMaskSource(path, "masks");
-          try {
-            src.readRow(0);
-          } finally {
-            src.close();
-          }
-        };
+        // Refused at open: the reader layer sizes per-mask tables by it.
         await assert.rejects(
-          firstRead,
+          openMaskSource(path, "masks"),
           (err: Error) => {
             assert.ok(err.message.includes(path), err.message);
             assert.match(err.message, pattern, `${label}: ${err.message}`);
@@ -504,4 +500,114 @@ test("a latest-format single-chunk file of 5 masks reads intact (the SIGSEGV rep
     using ds = opened.reader;
     assert.equal(ds.chunkIndex, "single");
   });
+});
+
+test("a damaged base address in an earliest-format superblock is refused, as HDF5 refuses it; a user block still opens", async () => {
+  const { bytes, rows } = await base("v0_rows_lzf");
+  // Version 0 superblock: the base address is the 8 bytes at 24.
+  assert.deepEqual([...bytes.subarray(24, 32)], u64(0));
+  const b = bytes.slice();
+  b[25] ^= 0xe0; // base address 57,344: the end of the file before its start
+  await withFile(b, async (path) => {
+    assert.throws(
+      () => ChunkedDataset.open(path, "masks"),
+      (err: Error) =>
+        err.message.startsWith(`${path}: `) &&
+        /base address 57344/.test(err.message),
+    );
+    await assert.rejects(openMaskSource(path, "masks"), /base address 57344/);
+  });
+  // A base address inside the file only moves its end, as in HDF5.
+  const c = bytes.slice();
+  c[24] ^= 0x10;
+  await withFile(c, async (path) => {
+    const src = await openMaskSource(path, "masks");
+    try {
+      assert.deepEqual(src.readRow(3), rows[3]);
+    } finally {
+      src.close();
+    }
+  });
+  const userblock = fileURLToPath(
+    new URL("../fixtures/layouts/v0_userblock.h5", import.meta.url),
+  );
+  const opened = ChunkedDataset.open(userblock, "masks");
+  assert.ok("reader" in opened);
+  opened.reader.close();
+});
+
+test("superblock and symbol-table fields HDF5 checks at open are checked too: h5py refuses each of these, and so do we", async () => {
+  const { bytes, rows } = await base("v0_rows_lzf");
+  const text = new TextDecoder("latin1").decode(bytes);
+  const snod = text.indexOf("SNOD");
+  assert.ok(snod > 0);
+  const cases: [string, [number, number][], RegExp][] = [
+    ["free-space version", [[9, 1]], /free-space storage version 1/],
+    ["root entry version", [[10, 2]], /root group symbol table entry version/],
+    [
+      "shared header version",
+      [[12, 1]],
+      /shared header message format version/,
+    ],
+    ["group leaf rank", [[16, 0], [17, 0]], /group B-tree ranks 0/],
+    ["group internal rank", [[18, 0], [19, 0]], /group B-tree ranks \d+ and 0/],
+    ["status flags", [[20, 0x08]], /status flags 8/],
+    ["root cache type", [[72, 0x0b]], /cache type 11/],
+    [
+      "symbol table node version",
+      [[snod + 4, 2]],
+      /symbol table node .* version 2/,
+    ],
+    // The first entry's cache type (after its name offset and address).
+    [
+      "symbol table entry cache type",
+      [[snod + 8 + 16, 7]],
+      /entry 0 has cache type 7/,
+    ],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "superblock-" });
+  try {
+    const paths = cases.map((_, i) => join(dir, `case${i}.h5`));
+    for (const [i, [, edits]] of cases.entries()) {
+      const b = bytes.slice();
+      for (const [at, v] of edits) b[at] = v;
+      await Deno.writeFile(paths[i], b);
+    }
+    const py = await new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        `import sys, h5py
+for p in sys.argv[1:]:
+    try:
+        h5py.File(p, "r")["masks"][0]
+        print("read")
+    except Exception:
+        print("error")`,
+        ...paths,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const h5py = new TextDecoder().decode(py.stdout).trim().split("\n");
+    for (const [i, [label, , pattern]] of cases.entries()) {
+      assert.equal(h5py[i], "error", `${label}: h5py refuses it`);
+      await assert.rejects(openMaskSource(paths[i], "masks"), (err: Error) => {
+        assert.ok(err.message.startsWith(`${paths[i]}: `), err.message);
+        assert.match(err.message, pattern, `${label}: ${err.message}`);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // The intact file still reads.
+  const src = await openMaskSource(
+    join(await files(), "v0_rows_lzf.h5"),
+    "masks",
+  );
+  try {
+    assert.deepEqual(src.readRow(0), rows[0]);
+  } finally {
+    src.close();
+  }
 });

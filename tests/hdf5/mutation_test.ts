@@ -1,14 +1,19 @@
 /**
- * Never a wrong mask: thousands of single-byte mutants of small mask files
- * written by h5py (default and libver="latest" formats; row-wise and auto
- * chunks; gzip+shuffle and lzf; v1 B-tree, fixed array, extensible array,
- * v2 B-tree and single-chunk indexes), each read row by row by the library
- * (the reader layer's mask source: fast path and the h5wasm fallback where
- * it is reached) and by h5py (tests/fixtures/mutants.py, one Python
- * process). Every row the library returns must be the original mask or an
- * error. The one exception the format itself allows: lzf chunk data carries
- * no checksum, so a flipped byte there can decode to another binary mask;
- * then h5py returns the very same bytes, and the test asserts exactly that.
+ * Never a wrong mask: thousands of mutants of small mask files written by
+ * h5py (default and libver="latest" formats; row-wise, tiled and auto
+ * chunks, and contiguous; gzip+shuffle and lzf; v1 B-tree, fixed array (one
+ * block and paged), extensible array (with super and data blocks), v2 B-tree
+ * (one and several levels) and single-chunk indexes), each read row by row
+ * by the library (the reader layer's mask source: the default reader, and a
+ * sample again with `reader: "h5wasm"`) and by h5py
+ * (tests/fixtures/mutants.py, one Python process). Mutants: single bytes,
+ * runs and scattered bytes XORed, truncations, and every 4 KiB page of every
+ * file zeroed in turn.
+ *
+ * The rule: every mask the library returns is the original, or the very
+ * mask h5py returns for that row (damage the format cannot detect: lzf or
+ * unfiltered data carry no checksum); anything else is a failure. Every
+ * error names the file.
  */
 
 import { h5pyAvailable, PYTHON } from "../_support/helpers.ts";
@@ -21,8 +26,10 @@ import { openMaskSource } from "../../lib/reader/_mask_source.ts";
 const SCRIPT = fileURLToPath(
   new URL("../fixtures/mutants.py", import.meta.url),
 );
-const COUNT = 2400;
+const COUNT = 3000;
 const SEED = 16;
+/** Every this many mutants is read again with `reader: "h5wasm"`. */
+const H5WASM_EVERY = 3;
 /** Per-mutant bounds: a damaged file is answered quickly and cheaply. */
 const MAX_MS_PER_FILE = 5_000;
 const MAX_RSS_BYTES = 1.5 * 1024 ** 3;
@@ -37,11 +44,47 @@ interface Summary {
   }>;
   mutants: {
     file: string;
-    offset: number;
-    xor: number;
+    kind: string;
     region: string;
+    edits?: [number, number][];
+    truncate?: number;
+    zero?: [number, number];
     h5py: string[] | string;
   }[];
+}
+
+/** The mutant's bytes, rebuilt from its base file. */
+function mutate(base: Uint8Array, m: Summary["mutants"][number]): Uint8Array {
+  const bytes = base.slice(0, m.truncate ?? base.length);
+  for (const [off, xor] of m.edits ?? []) bytes[off] ^= xor;
+  if (m.zero) bytes.fill(0, m.zero[0], m.zero[1]);
+  return bytes;
+}
+
+/** Every row of `path` through `reader`: the mask or the error. */
+async function readAll(
+  path: string,
+  rows: number,
+  reader: "auto" | "h5wasm",
+): Promise<(Uint8Array | Error)[]> {
+  const got: (Uint8Array | Error)[] = [];
+  try {
+    const src = await openMaskSource(path, "masks", { reader });
+    try {
+      for (let r = 0; r < rows; r++) {
+        try {
+          got.push(src.readRow(r));
+        } catch (err) {
+          got.push(err as Error);
+        }
+      }
+    } finally {
+      src.close();
+    }
+  } catch (err) {
+    for (let r = 0; r < rows; r++) got.push(err as Error);
+  }
+  return got;
 }
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -50,7 +93,7 @@ const available = await h5pyAvailable();
 
 Deno.test({
   name:
-    `${COUNT} single-byte mutants: every row is the original mask or an error`,
+    `${COUNT} sampled mutants and every zeroed page: every mask returned is the original or h5py's same mask`,
   ignore: !available,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "mutants-" });
@@ -64,7 +107,8 @@ Deno.test({
       const summary: Summary = JSON.parse(
         await Deno.readTextFile(join(dir, "summary.json")),
       );
-      assert.equal(summary.mutants.length, COUNT);
+      const pages = summary.mutants.filter((m) => m.kind === "zeroed page");
+      assert.equal(summary.mutants.length - pages.length, COUNT);
       // The originals, as the library reads the intact files (and h5py wrote).
       const base = new Map<string, Uint8Array>();
       const originals = new Map<string, Uint8Array[]>();
@@ -92,81 +136,78 @@ Deno.test({
       let undetectable = 0;
       let slowest = 0;
       let fallback = 0;
+      let viaH5wasm = 0;
       for (const [i, m] of summary.mutants.entries()) {
-        const bytes = base.get(m.file)!.slice();
-        bytes[m.offset] ^= m.xor;
-        await Deno.writeFile(path, bytes);
+        await Deno.writeFile(path, mutate(base.get(m.file)!, m));
         const orig = originals.get(m.file)!;
-        const t0 = performance.now();
-        const got: (Uint8Array | Error)[] = [];
-        try {
-          const src = await openMaskSource(path, "masks");
-          if (src.reader === "h5wasm") fallback++;
-          try {
-            for (let r = 0; r < orig.length; r++) {
-              try {
-                got.push(src.readRow(r));
-              } catch (err) {
-                got.push(err as Error);
-              }
-            }
-          } finally {
-            src.close();
-          }
-        } catch (err) {
-          for (let r = 0; r < orig.length; r++) got.push(err as Error);
-        }
-        const ms = performance.now() - t0;
-        slowest = Math.max(slowest, ms);
-        assert.ok(
-          ms < MAX_MS_PER_FILE,
-          `mutant ${i} took ${ms.toFixed(0)} ms`,
-        );
-        const rss = Deno.memoryUsage().rss;
-        assert.ok(rss < MAX_RSS_BYTES, `mutant ${i}: RSS ${rss} bytes`);
-
-        let outcome = "all rows intact";
-        for (let r = 0; r < orig.length; r++) {
-          const g = got[r];
-          if (g instanceof Error) {
-            // An error names the file.
-            if (!g.message.includes(path)) {
-              violations.push(
-                `mutant ${i} row ${r}: error without the path: ${g.message}`,
-              );
-            }
-            outcome = "error(s)";
-            continue;
-          }
-          if (
-            g.length === orig[r].length && sha(g) === sha(orig[r])
-          ) continue;
-          const h = Array.isArray(m.h5py) ? m.h5py[r] : m.h5py;
-          const same = h === `wrong:${sha(g)}`;
-          if (same && m.region === "chunk data" && summary.files[m.file].lzf) {
-            undetectable++;
-            outcome = "lzf data: same mask as h5py";
-            continue;
-          }
-          violations.push(
-            `mutant ${i} (${m.file} byte ${m.offset} ^ ${m.xor}, ${m.region}) row ${r}: ` +
-              `a wrong mask (h5py: ${h})`,
+        const readers: ("auto" | "h5wasm")[] = i % H5WASM_EVERY === 0
+          ? ["auto", "h5wasm"]
+          : ["auto"];
+        for (const reader of readers) {
+          const t0 = performance.now();
+          const got = await readAll(path, orig.length, reader);
+          const ms = performance.now() - t0;
+          slowest = Math.max(slowest, ms);
+          assert.ok(
+            ms < MAX_MS_PER_FILE,
+            `mutant ${i} (${reader}) took ${ms.toFixed(0)} ms`,
           );
+          const rss = Deno.memoryUsage().rss;
+          assert.ok(rss < MAX_RSS_BYTES, `mutant ${i}: RSS ${rss} bytes`);
+          if (reader === "h5wasm") viaH5wasm++;
+
+          let outcome = "all rows intact";
+          for (let r = 0; r < orig.length; r++) {
+            const g = got[r];
+            if (g instanceof Error) {
+              if (!g.message.includes(path)) {
+                violations.push(
+                  `mutant ${i} (${reader}) row ${r}: error without the path: ${g.message}`,
+                );
+              }
+              outcome = "error(s)";
+              continue;
+            }
+            if (g.length === orig[r].length && sha(g) === sha(orig[r])) {
+              continue;
+            }
+            const h = Array.isArray(m.h5py) ? m.h5py[r] : m.h5py;
+            if (h === `wrong:${sha(g)}`) {
+              // Damage the format cannot detect: h5py returns the same mask.
+              undetectable++;
+              outcome = "h5py's same wrong mask";
+              continue;
+            }
+            violations.push(
+              `mutant ${i} (${m.file}, ${m.kind} ${
+                JSON.stringify(m.edits ?? m.truncate ?? m.zero)
+              }, ${m.region}; ${reader}) row ${r}: a wrong mask (h5py: ${h})`,
+            );
+          }
+          const h5py = typeof m.h5py === "string"
+            ? "h5py: open error"
+            : m.h5py.some((x) => x.startsWith("wrong"))
+            ? "h5py: wrong mask"
+            : m.h5py.includes("error")
+            ? "h5py: error"
+            : "h5py: intact";
+          if (reader === "auto") {
+            count(
+              `${m.kind.padEnd(11)} | ${m.region.padEnd(17)} | ${
+                outcome.padEnd(22)
+              } | ${h5py}`,
+            );
+          }
         }
-        const h5py = typeof m.h5py === "string"
-          ? "h5py: open error"
-          : m.h5py.some((x) => x.startsWith("wrong"))
-          ? "h5py: wrong mask"
-          : m.h5py.includes("error")
-          ? "h5py: error"
-          : "h5py: intact";
-        count(`${m.region.padEnd(17)} | ${outcome.padEnd(28)} | ${h5py}`);
+        // The fallback count: which reader served the default path.
+        if (m.file.includes("dense")) fallback++;
       }
       console.log(
-        `HDF5 ${summary.hdf5} (h5py); ${COUNT} mutants; h5wasm fallback for ${fallback}; ` +
-          `slowest ${
+        `HDF5 ${summary.hdf5} (h5py); ${summary.mutants.length} mutants ` +
+          `(${pages.length} zeroed pages), ${viaH5wasm} also read by h5wasm; ` +
+          `default reader through h5wasm for ${fallback}; slowest ${
             slowest.toFixed(0)
-          } ms; lzf-data mutants decoding to h5py's same wrong mask: ${undetectable}`,
+          } ms; masks equal to h5py's same wrong mask: ${undetectable}`,
       );
       for (const [k, v] of [...table].sort()) {
         console.log(`${String(v).padStart(5)}  ${k}`);
@@ -181,9 +222,16 @@ Deno.test({
           "fixed array",
           "extensible array",
           "v2 B-tree",
+          "truncation",
         ]
       ) {
         assert.ok(regions.has(r), `mutants cover the ${r}`);
+      }
+      const kinds = new Set(summary.mutants.map((m) => m.kind));
+      for (
+        const k of ["byte", "run", "scattered", "truncation", "zeroed page"]
+      ) {
+        assert.ok(kinds.has(k), `mutants include ${k}`);
       }
       assert.deepEqual(
         violations.slice(0, 20),
