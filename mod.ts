@@ -33,6 +33,11 @@ export * from "./lib/reader/noun_counts.ts";
 export * from "./lib/reader/segmentations.ts";
 export * from "./lib/reader/stimuli.ts";
 export type { CoverageOptions } from "./lib/reader/coverage.ts";
+export type { Prf, PrfOverlap, PrfOverlapOptions } from "./lib/reader/prf.ts";
+export type {
+  VisualField,
+  VisualFieldOptions,
+} from "./lib/reader/visual_field.ts";
 export type { GridsOptions, MaskGrids } from "./lib/reader/grids.ts";
 export * from "./lib/reader/trials.ts";
 export * from "./lib/reader/coco_rle.ts";

@@ -15,6 +15,7 @@ import { MASK_FILTER_OPTIONS } from "./mask_filter.ts";
 export const OPEN_OPTIONS = {
   dataDir: "string",
   reader: ["auto", "chunks", "h5wasm"],
+  visualField: "object",
 } as const satisfies OptionSpec;
 
 /** `StreamOptions`. */
@@ -34,6 +35,7 @@ export const MASKS_OPTIONS = {
 export const STATS_OPTIONS = {
   ...STREAM_OPTIONS,
   cache: [true, false, "user", "data"],
+  fovealRadius: "number",
 } as const satisfies OptionSpec;
 
 /** `NounsOptions`. */

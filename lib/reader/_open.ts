@@ -11,6 +11,11 @@ import {
 } from "../data/paths.ts";
 import { type MaskSource, openMaskSource } from "./_mask_source.ts";
 import { readMetadata } from "./metadata.ts";
+import {
+  type VisualField,
+  visualField,
+  type VisualFieldOptions,
+} from "./visual_field.ts";
 
 /** Options for `Segmentations.open`. */
 export interface SegmentationsOpenOptions {
@@ -29,6 +34,13 @@ export interface SegmentationsOpenOptions {
    * @default {"auto"}
    */
   reader?: "auto" | "chunks" | "h5wasm";
+  /**
+   * How the stimulus maps to degrees of visual angle (for the degree
+   * columns of `stats()`, `prfOverlap()` and `show({ visualField })`).
+   *
+   * @default {{ widthDegrees: 9.2, fixation: the image centre }}
+   */
+  visualField?: VisualFieldOptions;
 }
 
 /** What a reader is built from (see {@link openWith}). */
@@ -37,6 +49,7 @@ export interface OpenedFiles {
   paths: SegmentationPaths;
   metadata: pl.DataFrame;
   source: MaskSource;
+  visualField: VisualField;
 }
 
 /**
@@ -49,6 +62,10 @@ export async function openWith<T>(
   options: SegmentationsOpenOptions,
 ): Promise<T> {
   checkOpenArgs("Segmentations.open", options);
+  // Checked before any file is read (the image size comes later).
+  if (options.visualField !== undefined) {
+    visualField(1000, 1000, options.visualField);
+  }
   const dataDir = options.dataDir ?? getDataDir();
   if (dataDir === undefined) {
     throw new Error(
@@ -84,7 +101,9 @@ export async function openWith<T>(
     reader: options.reader,
   });
   try {
-    return new Reader({ dataDir, paths, metadata, source });
+    const [, height, width] = source.shape;
+    const field = visualField(width, height, options.visualField);
+    return new Reader({ dataDir, paths, metadata, source, visualField: field });
   } catch (err) {
     source.close();
     throw err;

@@ -19,6 +19,15 @@ import {
 } from "./_args.ts";
 import type { AnalysisSource } from "./_analysis_source.ts";
 import { scanIntervals } from "./_scan.ts";
+import { type DegreeSums, degreeSums } from "./_degree_stats.ts";
+import {
+  type Prf,
+  type PrfOverlap as PrfOverlapResult,
+  prfOverlap,
+  type PrfOverlapOptions,
+} from "./prf.ts";
+import { checkSelection } from "../base/args.ts";
+import { polarAngle, type VisualField } from "./visual_field.ts";
 import { pl } from "../deps.ts";
 import type { MaskSource } from "./_mask_source.ts";
 import {
@@ -96,6 +105,13 @@ export interface StatsOptions extends StreamOptions {
    * @default {"user"}
    */
   cache?: boolean | "user" | "data";
+  /**
+   * The radius, in degrees of visual angle around fixation, of the
+   * `foveal_fraction` column.
+   *
+   * @default {1}
+   */
+  fovealRadius?: number;
 }
 
 /** Options for {@link SegmentationsReader.nouns}. */
@@ -168,6 +184,12 @@ export class SegmentationsReader implements Disposable {
   readonly dataDir: string;
   /** Paths of the files. */
   readonly paths: SegmentationPaths;
+  /**
+   * How the stimulus maps to degrees of visual angle (set at open with
+   * `visualField`): 9.2 degrees wide, centred on fixation, by default.
+   * See {@link VisualField} for the conventions.
+   */
+  readonly visualField: VisualField;
   readonly #source: MaskSource;
   readonly #index: MetadataIndex;
   readonly #streamer: MaskStreamer;
@@ -182,6 +204,7 @@ export class SegmentationsReader implements Disposable {
    */
   constructor(opened: OpenedFiles) {
     const { dataDir, paths, metadata, source } = opened;
+    this.visualField = opened.visualField;
     this.dataDir = dataDir;
     this.paths = paths;
     this.metadata = metadata;
@@ -521,7 +544,28 @@ export class SegmentationsReader implements Disposable {
       );
       if (all && place) writeStatsCache(this.paths.h5, digest, perRow, place);
     }
-    return this.#statsFrame(perRow, rows);
+    const radius = options.fovealRadius ?? 1;
+    if (!(radius >= 0 && Number.isFinite(radius))) {
+      throw new RangeError(
+        `seg.stats: fovealRadius must be a finite number of degrees >= 0; got ${radius}.`,
+      );
+    }
+    const all = selection === undefined || rows.length === this.length;
+    const sums = await degreeSums(
+      this.#analysisSource(),
+      all
+        ? Array.from({ length: this.length }, (_, i) => i)
+        : [...new Set(rows)],
+      this.visualField,
+      radius,
+      {
+        place,
+        digest,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      },
+    );
+    return this.#statsFrame(perRow, rows, sums);
   }
 
   /**
@@ -601,7 +645,11 @@ export class SegmentationsReader implements Disposable {
     return maskRowsOf(selection, this.length, this.paths.h5);
   }
 
-  #statsFrame(perRow: pl.DataFrame, rows: number[]): pl.DataFrame {
+  #statsFrame(
+    perRow: pl.DataFrame,
+    rows: number[],
+    sums: DegreeSums,
+  ): pl.DataFrame {
     // Position of each HDF5 row in the per-row table.
     const maskRows = perRow.getColumn("mask_row").cast(pl.Float64)
       .toArray() as number[];
@@ -636,10 +684,40 @@ export class SegmentationsReader implements Disposable {
         .cast(pl.Int64),
       pl.Series("score", infos.map((i) => i?.score ?? null)).cast(pl.Float64),
     ];
+    // Degrees of visual angle (see VisualField): the centroid's position,
+    // eccentricity and polar angle, the pixels' mean eccentricity, the
+    // area, and the share of pixels within the foveal radius.
+    const field = this.visualField;
+    const k = field.degreesPerPixel;
+    const cx = picked.getColumn("centroid_x").toArray() as (number | null)[];
+    const cy = picked.getColumn("centroid_y").toArray() as (number | null)[];
+    const xDeg = cx.map((x) =>
+      x === null ? null : (x + 0.5 - field.fixation[0]) * k
+    );
+    const yDeg = cy.map((y) =>
+      y === null ? null : (field.fixation[1] - y - 0.5) * k
+    );
+    const ecc = xDeg.map((x, i) => x === null ? null : Math.hypot(x, yDeg[i]!));
+    const angle = xDeg.map((x, i) =>
+      x === null ? null : polarAngle(x, yDeg[i]!)
+    );
+    const meanEcc = rows.map((r, i) =>
+      area[i] > 0 ? sums.eccSum[r] / area[i] : null
+    );
+    const foveal = rows.map((r, i) =>
+      area[i] > 0 ? sums.within[r] / area[i] : null
+    );
     return picked.withColumns(
       ...identity,
       pl.Series("area_fraction", fraction),
       pl.Series("box_mismatch", mismatch).cast(pl.Bool),
+      pl.Series("centroid_x_deg", xDeg, pl.Float64),
+      pl.Series("centroid_y_deg", yDeg, pl.Float64),
+      pl.Series("eccentricity_deg", ecc, pl.Float64),
+      pl.Series("polar_angle_deg", angle, pl.Float64),
+      pl.Series("mean_eccentricity_deg", meanEcc, pl.Float64),
+      pl.Series("area_deg2", Float64Array.from(area, (a) => a * k * k)),
+      pl.Series("foveal_fraction", foveal, pl.Float64),
     ).select(
       "mask_row",
       "image_name",
@@ -650,6 +728,13 @@ export class SegmentationsReader implements Disposable {
       "area_fraction",
       ...CACHE_COLUMNS.slice(2),
       "box_mismatch",
+      "centroid_x_deg",
+      "centroid_y_deg",
+      "eccentricity_deg",
+      "polar_angle_deg",
+      "mean_eccentricity_deg",
+      "area_deg2",
+      "foveal_fraction",
     );
   }
 
@@ -802,6 +887,44 @@ export class SegmentationsReader implements Disposable {
     checkTableArgs("seg.grids", selection, options, GRIDS_OPTIONS);
     this.#checkOpen();
     return await maskGrids(this.#analysisSource(), selection, options);
+  }
+
+  /**
+   * For each pRF (`x_deg`, `y_deg`, `sigma_deg`, optionally `exponent`, as
+   * a Polars frame or an array) and each image of `seg.images()`, the share
+   * of the pRF's weight inside the union of the image's selected masks (per
+   * noun with `by: "noun"`), exact at full resolution. See
+   * {@link prfOverlap} for how it is normalised.
+   *
+   * @example Two pRFs over the sample's images
+   * ```ts
+   * import { ensureSample, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const prfs = [
+   *   { x_deg: 0, y_deg: 0, sigma_deg: 1 },
+   *   { x_deg: -2, y_deg: 1.5, sigma_deg: 0.5 },
+   * ];
+   * const { values, images } = await seg.prfOverlap(prfs);
+   * console.log(values.length === 2 * images.length); // true
+   * console.log(values.every((v) => v >= 0 && v <= 1)); // true
+   * ```
+   */
+  async prfOverlap(
+    prfs: pl.DataFrame | readonly Prf[],
+    selection?: MaskSelection,
+    options: PrfOverlapOptions = {},
+  ): Promise<PrfOverlapResult> {
+    checkSelection("seg.prfOverlap", "selection", selection, {
+      optional: true,
+    });
+    this.#checkOpen();
+    return await prfOverlap(
+      this.#analysisSource(),
+      this.visualField,
+      prfs,
+      selection,
+      options,
+    );
   }
 
   /**

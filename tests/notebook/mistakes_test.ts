@@ -454,7 +454,7 @@ const MISTAKES: [string, () => unknown, ErrorConstructor, RegExp][] = [
     "loadStimuli({ dir })",
     () => loadStimuli(any({ dir: dataDir })),
     TypeError,
-    /^loadStimuli: unknown option "dir" in options; \(accepted: dataDir, reader\)\.$/,
+    /^loadStimuli: unknown option "dir" in options; \(accepted: dataDir, reader, visualField\)\.$/,
   ],
   [
     "readMetadata()",

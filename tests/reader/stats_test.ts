@@ -88,6 +88,13 @@ Deno.test("stats() matches the masks, with identifying columns, integer pixel co
     "centroid_x",
     "centroid_y",
     "box_mismatch",
+    "centroid_x_deg",
+    "centroid_y_deg",
+    "eccentricity_deg",
+    "polar_angle_deg",
+    "mean_eccentricity_deg",
+    "area_deg2",
+    "foveal_fraction",
   ]);
   const types = Object.fromEntries(
     stats.columns.map((c) => [c, stats.getColumn(c).dtype.variant]),
@@ -141,11 +148,16 @@ Deno.test("stats() caches in the user cache dir by default and never writes to t
     assert.deepEqual(await snapshot(dir), before, "data folder untouched");
     const cached = (await listFiles(cache)).filter((f) =>
       f.endsWith(".parquet")
+    ).sort();
+    // The statistics, and the degree sums of this visual field.
+    assert.equal(cached.length, 2);
+    assert.match(
+      cached[1],
+      /^\/laion-fmri-segmentations\/stats\/[0-9a-f]{16}-task-images_desc-segmentations\.stats-v2-[0-9a-f]{32}\.parquet$/,
     );
-    assert.equal(cached.length, 1);
     assert.match(
       cached[0],
-      /^\/laion-fmri-segmentations\/stats\/[0-9a-f]{16}-task-images_desc-segmentations\.stats-v2-[0-9a-f]{32}\.parquet$/,
+      /^\/laion-fmri-segmentations\/stats\/[0-9a-f]{16}-task-images_desc-segmentations\.stats-deg-v1-[0-9a-f]{32}-[0-9a-f]{16}\.parquet$/,
     );
     // Another reader answers from the cache: no mask is decoded.
     using again = await Segmentations.open({ dataDir: dir });
@@ -175,8 +187,11 @@ Deno.test('stats() with cache: "data" writes beside the data; cache: false write
     const beside = (await listFiles(join(dir, "stimuli"))).filter((f) =>
       f.endsWith(".parquet")
     );
-    assert.equal(beside.length, 1);
-    assert.match(beside[0], /^\/task-images_desc-segmentations\.stats-v2-/);
+    assert.equal(beside.length, 2);
+    assert.match(
+      beside.sort()[1],
+      /^\/task-images_desc-segmentations\.stats-v2-/,
+    );
     // The user-cache default also reads a cache beside the data.
     using again = await Segmentations.open({ dataDir: dir });
     let decoded = 0;
@@ -237,7 +252,8 @@ console.log("rows", a.height, b.height);
     assert.deepEqual(await snapshot(dir), before, "data folder untouched");
     assert.equal(
       (await listFiles(cache)).filter((f) => f.endsWith(".parquet")).length,
-      1,
+      2,
+      "the statistics and the degree sums",
     );
   });
 });
