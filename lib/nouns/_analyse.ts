@@ -92,16 +92,45 @@ const IRREGULAR: Record<string, string> = {
 // A compound starting with one of these and meaning a kind of its last word
 // keeps the last word as head: "young woman" is a woman, "little girl" a
 // girl (the compound stays the term); "golden retriever" keeps its compound.
+// Colours, sides, age and size.
 const DESCRIPTORS = new Set([
   "big",
+  "black",
+  "blue",
+  "brown",
   "elderly",
+  "gray",
+  "green",
+  "grey",
   "large",
+  "left",
   "little",
   "old",
+  "pink",
+  "red",
+  "right",
   "small",
   "tall",
+  "white",
+  "yellow",
   "young",
 ]);
+
+// The sense a photo shows for frequent nouns whose first WordNet senses are
+// something else (hot dog: a show-off; cake: a bar of soap; water: the
+// compound H2O rather than a lake or the sea).
+const PHOTO_SENSE: Record<string, string> = {
+  case: "noun.artifact",
+  cake: "noun.food",
+  fire: "noun.event",
+  hot_dog: "noun.food",
+  menu: "noun.communication",
+  monitor: "noun.artifact",
+  plant: "noun.Tops",
+  shadow: "noun.state",
+  snow: "noun.substance",
+  water: "noun.object",
+};
 
 // How likely each lexicographer file is as the sense of a noun a detector
 // found in a photo; multiplied by a decay over WordNet's sense order.
@@ -131,8 +160,13 @@ const PRIOR: Record<string, number> = {
 const OTHER_PRIOR = 0.05;
 const DECAY = 0.6;
 // A sense whose synset lists the word only as a synonym (rose: "blush wine,
-// pink wine, rose") is a weaker reading than one named by it.
+// pink wine, rose") is a weaker reading than one named by it; a named
+// individual (Stephen Crane) is rarely what a detector found; a plant
+// named like a food of the same word is more often seen as the food
+// (banana).
 const SYNONYM_WEIGHT = 0.8;
+const INSTANCE_WEIGHT = 0.1;
+const PLANT_BESIDE_FOOD_WEIGHT = 0.5;
 
 const FACE = new Set([
   "beard",
@@ -159,6 +193,17 @@ const FACE = new Set([
   "tongue",
   "tooth",
 ]);
+
+const BUILDING_PARTS = [
+  "balcony",
+  "ceiling",
+  "door",
+  "floor",
+  "roof",
+  "stairs",
+  "wall",
+  "window",
+];
 
 const hasAny = (set: Set<string>, words: readonly string[]) =>
   words.some((w) => set.has(w));
@@ -194,9 +239,12 @@ export function categoryOf(
         hasAny(up, ["clothing", "garment", "footwear", "headdress", "neckwear"])
       ) return "clothing";
       if (hasAny(up, ["signboard"])) return "text";
-      if (hasAny(up, ["building", "room", "structure", "way", "area"])) {
-        return "place";
-      }
+      // Buildings, rooms, streets and the parts of buildings; not frames,
+      // shelves and other supporting structures.
+      if (
+        hasAny(up, ["building", "room", "way", "area", ...BUILDING_PARTS]) ||
+        (up.has("structure") && !up.has("supporting_structure"))
+      ) return "place";
       return "object";
     case "noun.object":
       return hasAny(up, [
@@ -205,6 +253,7 @@ export function categoryOf(
           "land",
           "sky",
           "cloud",
+          "mountain_peak",
         ])
         ? "place"
         : "other";
@@ -223,11 +272,20 @@ export function bestSense(
   term: string,
 ): Synset | undefined {
   const key = term.replace(/ /g, "_");
+  const senses = wordnet.senses(term);
+  const preferred = PHOTO_SENSE[key];
+  const photo = preferred && senses.find((s) => s.lexname === preferred);
+  if (photo) return photo;
+  const food = senses.some((s) =>
+    s.lexname === "noun.food" && s.words[0] === key
+  );
   let best: Synset | undefined;
   let bestScore = -1;
-  wordnet.senses(term).forEach((s, i) => {
+  senses.forEach((s, i) => {
     const score = (PRIOR[s.lexname] ?? OTHER_PRIOR) * DECAY ** i *
-      (s.words[0] === key ? 1 : SYNONYM_WEIGHT);
+      (s.words[0] === key ? 1 : SYNONYM_WEIGHT) *
+      (s.instance ? INSTANCE_WEIGHT : 1) *
+      (food && s.lexname === "noun.plant" ? PLANT_BESIDE_FOOD_WEIGHT : 1);
     if (score > bestScore) {
       best = s;
       bestScore = score;
@@ -308,9 +366,11 @@ function nounGroup(tools: Tools, segment: Token[]): Token[] {
   let lastNoun: Token | undefined;
   for (const t of segment) {
     if (BREAK_POS.has(t.pos) || t.value === "of") {
+      // The tagger may take a quantity for a verb ("stack of books").
+      const previous = group.at(-1);
       if (
-        t.value === "of" && lastNoun && QUANTITY.has(lastNoun.lemma) &&
-        group.at(-1) === lastNoun
+        t.value === "of" && previous &&
+        (QUANTITY.has(previous.lemma) || QUANTITY.has(previous.value))
       ) {
         group = [];
         lastNoun = undefined;

@@ -14,6 +14,8 @@ export interface Synset {
   words: string[];
   /** Offsets of the `@` and `@i` (instance) hypernyms. */
   hypernyms: number[];
+  /** A named individual (an `@i` instance: Stephen Crane, C. P. Snow). */
+  instance: boolean;
 }
 
 /** The loaded noun database. */
@@ -78,13 +80,15 @@ export class WordNet {
     let p = 4 + 2 * count;
     const pointers = Number(fields[p++]);
     const hypernyms: number[] = [];
+    let instance = false;
     for (let i = 0; i < pointers; i++, p += 4) {
       const symbol = fields[p];
       if ((symbol === "@" || symbol === "@i") && fields[p + 2] === "n") {
         hypernyms.push(Number(fields[p + 1]));
+        if (symbol === "@i") instance = true;
       }
     }
-    s = { offset, lexname, words, hypernyms };
+    s = { offset, lexname, words, hypernyms, instance };
     this.#synsets.set(offset, s);
     return s;
   }
