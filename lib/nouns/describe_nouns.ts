@@ -10,6 +10,7 @@ import { describeValue } from "../base/suggest.ts";
 import { analyse, type Analysis, bestSense, categoryOf } from "./_analyse.ts";
 import { LEXNAMES } from "./_lexnames.ts";
 import { tools } from "./_tools.ts";
+import { keepHeadMethod } from "./frame_head.ts";
 import type { Tools } from "./_analyse.ts";
 import { NOUN_CATEGORIES, type NounCategory } from "./categories.ts";
 
@@ -89,6 +90,7 @@ export async function describeNouns(
   phrases: readonly string[] | pl.Series,
   options: DescribeNounsOptions = {},
 ): Promise<pl.DataFrame> {
+  await keepHeadMethod();
   const list = phraseList(phrases);
   if (options === null || typeof options !== "object") {
     throw new TypeError(

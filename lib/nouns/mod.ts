@@ -11,3 +11,4 @@ export {
   NOUN_COLUMNS,
 } from "./describe_nouns.ts";
 export { NOUN_CATEGORIES, type NounCategory } from "./categories.ts";
+export { keepHeadMethod } from "./frame_head.ts";

@@ -56,8 +56,7 @@ export interface NounCountsOptions {
  *
  * @example Masks per category
  * ```ts
- * import { ensureSample, nounCounts, Segmentations } from "../../mod.ts";
- * import { withNouns } from "./noun_table.ts";
+ * import { ensureSample, nounCounts, Segmentations, withNouns } from "../../mod.ts";
  *
  * using seg = await Segmentations.open({ dataDir: await ensureSample() });
  * const counts = nounCounts(await withNouns(seg.metadata), { by: "category" });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pl } from "../deps.ts";
 import { userCacheDir } from "../data/paths.ts";
 import { describeValue } from "../base/suggest.ts";
-import { describeNouns, NOUN_COLUMNS } from "../nouns/mod.ts";
+import { describeNouns, keepHeadMethod, NOUN_COLUMNS } from "../nouns/mod.ts";
 import { requireColumns } from "./_frame.ts";
 
 /** How nouns can be grouped: as written, by head noun, category or supersense. */
@@ -145,6 +145,7 @@ async function describedNouns(
   options: NounTableOptions,
   helper: string,
 ): Promise<pl.DataFrame> {
+  await keepHeadMethod();
   const nouns = distinctNouns(metadata, helper);
   const useCache = options.cache ?? true;
   let path: string | undefined;
@@ -214,13 +215,12 @@ function writeCache(path: string, frame: pl.DataFrame): void {
  *
  * @example Heads and categories of the sample's nouns
  * ```ts
- * import { ensureSample, Segmentations } from "../../mod.ts";
- * import { nounTable } from "./noun_table.ts";
+ * import { ensureSample, nounTable, pl, Segmentations } from "../../mod.ts";
  *
  * using seg = await Segmentations.open({ dataDir: await ensureSample() });
  * const table = await nounTable(seg.metadata);
  * console.log(table.columns); // ["noun", "head", "term", "supersense", "category", "masks", "images"]
- * const nails = table.filter(table.getColumn("noun").eq("short , pale pink polished nails"));
+ * const nails = table.filter(pl.col("noun").eq(pl.lit("short , pale pink polished nails")));
  * console.log(nails.getColumn("head").toArray(), nails.getColumn("category").toArray()); // ["nail"] ["body"]
  * ```
  */
@@ -273,11 +273,10 @@ function describedSet(described: pl.DataFrame): Set<string> {
  *
  * @example Only the masks of people
  * ```ts
- * import { ensureSample, pl, Segmentations } from "../../mod.ts";
- * import { withNouns } from "./noun_table.ts";
+ * import { ensureSample, pl, Segmentations, withNouns } from "../../mod.ts";
  *
  * using seg = await Segmentations.open({ dataDir: await ensureSample() });
- * const people = (await withNouns(seg.metadata)).filter(pl.col("category").eq("person"));
+ * const people = (await withNouns(seg.metadata)).filter(pl.col("category").eq(pl.lit("person")));
  * console.log(people.getColumn("noun").toArray().includes("young woman in a red coat")); // true
  * ```
  */
@@ -390,8 +389,7 @@ export function groupLabels(
  *
  * @example The category of each mask
  * ```ts
- * import { ensureSample, Segmentations } from "../../mod.ts";
- * import { groupOf } from "./noun_table.ts";
+ * import { ensureSample, groupOf, Segmentations } from "../../mod.ts";
  *
  * using seg = await Segmentations.open({ dataDir: await ensureSample() });
  * const labels = await groupOf(seg.metadata, "category");

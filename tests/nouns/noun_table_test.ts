@@ -429,3 +429,23 @@ Deno.test("describeNouns: one row per phrase as given, repeats kept; bad input n
     /unknown option "override"; the only option is overrides/,
   );
 });
+
+Deno.test("frames with a head column keep head(n), and the notebook's table display works on them", async () => {
+  const { frameBundle } = await import("../../lib/notebook/frame_display.ts");
+  using seg = await Segmentations.open({ dataDir: sampleDir });
+  await withCache(async () => {
+    const table = await nounTable(seg.metadata);
+    assert.equal(typeof table.head, "function");
+    assert.equal(table.head(3).height, 3);
+    assert.equal(table.head(-2).height, table.height - 2);
+    assert.deepEqual(
+      table.head(2).getColumn("head").toArray(),
+      table.getColumn("head").toArray().slice(0, 2),
+    );
+    const joined = await withNouns(seg.metadata);
+    assert.equal(joined.filter(pl.col("score").gt(0)).head(4).height, 4);
+    const html = frameBundle(table, { maxRows: 4 })["text/html"];
+    assert.match(html, /<small>shape: \(\d+, 7\)<\/small>/);
+    assert.match(html, />head</);
+  });
+});
