@@ -303,14 +303,16 @@ const RELATIVE = new Set(["that", "which", "who", "whose", "where"]);
 export function lemmaOf(tools: Tools, token: Token): string {
   const word = token.value;
   const wn = tools.wordnet;
-  if (KEEP_PLURAL.has(word)) return word;
+  if (KEEP_PLURAL.has(word) && wn.has(word)) return word;
   const singular = tools.singular(word);
   const plural = IRREGULAR[word] !== undefined || singular !== word;
   if (plural) {
+    // pluralize before the tagger's lemma, which follows the tag: "leaves"
+    // tagged as a verb has the lemma "leave".
     const candidates = [
       IRREGULAR[word],
-      token.lemma,
       singular,
+      CONTENT.has(token.pos) ? token.lemma : undefined,
       ...detach(word),
     ];
     for (const c of candidates) {

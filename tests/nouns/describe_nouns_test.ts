@@ -100,7 +100,13 @@ Deno.test("describeNouns: at least 95% of heads and 90% of supersenses right on 
   );
 });
 
-Deno.test("describeNouns: the held-out set (written after tuning), with the frozen code", async () => {
+// Frozen code on it: heads 98%, supersenses 94%; after fixing the two lemma
+// bugs it showed (headphones, leaves): 100% and 96%.
+Deno.test("describeNouns: at least 95% of heads and 90% of supersenses right on the 100-phrase held-out set", async () => {
   const s = await score("held_out.tsv");
-  assert.ok(s.head >= 0, "reported above");
+  assert.ok(s.head >= 0.95, `heads:\n${s.failures.head.join("\n")}`);
+  assert.ok(
+    s.supersense >= 0.9,
+    `supersenses:\n${s.failures.supersense.join("\n")}`,
+  );
 });
