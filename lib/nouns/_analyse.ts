@@ -492,7 +492,8 @@ function describeHead(tools: Tools, group: Token[], h: number): Analysis {
   }
   const sense = bestSense(wn, termKey);
   const head = headKey.replace(/_/g, " ");
-  const term = termKey.replace(/_/g, " ");
+  // The term is a WordNet entry, or null when WordNet lacks the head.
+  const term = wn.has(termKey) ? termKey.replace(/_/g, " ") : null;
   return {
     head,
     term,

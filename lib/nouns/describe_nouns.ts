@@ -12,6 +12,7 @@ import { LEXNAMES } from "./_lexnames.ts";
 import { tools } from "./_tools.ts";
 import { keepHeadMethod } from "./frame_head.ts";
 import type { Tools } from "./_analyse.ts";
+import type { Synset } from "./_wordnet.ts";
 import { NOUN_CATEGORIES, type NounCategory } from "./categories.ts";
 
 /** Options for {@link describeNouns}. */
@@ -22,7 +23,7 @@ export interface DescribeNounsOptions {
    * case and repeated spaces) and any of `head`, `category` (one of
    * {@link NOUN_CATEGORIES}) and `supersense` (a WordNet noun file such as
    * `noun.artifact`). An empty cell keeps the computed value. A new `head`
-   * also becomes the `term`, and its supersense and category are looked up
+   * also becomes the `term` (null when WordNet lacks it), and its supersense and category are looked up
    * anew unless given; a `supersense` alone picks the head's sense in that
    * file (and so its category).
    *
@@ -51,7 +52,8 @@ const memo = new Map<string, Analysis>();
  *   (`teddy bear`, `golden retriever`); a compound of an age or size word
  *   that names a kind of its last word keeps the last word (`young woman`
  *   -> `woman`); null when the phrase has no noun;
- * - `term`: the longest WordNet compound ending at the head (`young woman`);
+ * - `term`: the longest WordNet compound ending at the head (`young woman`),
+ *   the WordNet entry the supersense is of; null when WordNet lacks the head;
  * - `supersense`: the WordNet 3.1 lexicographer file of the sense a photo
  *   most likely shows (`noun.body`: sense 1 of `nail` is the fingernail);
  *   null when WordNet lacks the head;
@@ -289,19 +291,22 @@ const LEXNAME_CATEGORY: Record<string, NounCategory> = {
 };
 
 function applyOverride(t: Tools, a: Analysis, o: Override): Analysis {
-  const head = o.head ? o.head.toLowerCase().replace(/\s+/g, " ") : a.head;
-  const term = o.head ? head : a.term;
   const wn = t.wordnet;
+  const head = o.head ? o.head.toLowerCase().replace(/\s+/g, " ") : a.head;
+  const term = o.head ? (wn.has(head!) ? head : null) : a.term;
   const senses = term ? wn.senses(term) : [];
-  let supersense = o.supersense ?? (o.head ? null : a.supersense);
-  let category: NounCategory | undefined = o.category;
-  let sense = o.supersense
-    ? senses.find((s) => s.lexname === o.supersense)
-    : undefined;
-  if (!o.supersense && o.head) {
-    sense = bestSense(wn, term!);
+  let sense: Synset | undefined;
+  let supersense: string | null;
+  if (o.supersense) {
+    sense = senses.find((s) => s.lexname === o.supersense);
+    supersense = o.supersense;
+  } else if (o.head) {
+    sense = term ? bestSense(wn, term) : undefined;
     supersense = sense?.lexname ?? null;
+  } else {
+    supersense = a.supersense;
   }
+  let category = o.category;
   if (!category) {
     if (sense) category = categoryOf(wn, sense, head!);
     else if (o.supersense) {

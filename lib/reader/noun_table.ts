@@ -52,7 +52,7 @@ export interface NounTableOptions {
 }
 
 // Bumped when describeNouns would answer differently (code, table, model).
-const VERSION = "nouns-v1-wink-eng-lite-web-model@1.8.1-wordnet@3.1.14";
+const VERSION = "nouns-v2-wink-eng-lite-web-model@1.8.1-wordnet@3.1.14";
 
 /** `$XDG_CACHE_HOME/laion-fmri-segmentations/nouns` (or under ~/.cache). */
 export function nounCacheDir(): string {

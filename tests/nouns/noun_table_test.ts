@@ -174,6 +174,7 @@ Deno.test("nounTable: the h5py-written analysis fixture (quoted comma, accents, 
     // "7" has no noun; "café crème" is not in WordNet: a head, no sense.
     assert.deepEqual(pick("7"), [null, null, "other"]);
     assert.deepEqual(pick("café crème"), ["crème", null, "other"]);
+    assert.equal((by["café crème"] as Record<string, unknown>).term, null);
   });
 });
 
@@ -327,7 +328,7 @@ Deno.test("overrides: a frame or a CSV file wins over the computed head, sense a
       {
         noun: "delicate floral nail art",
         head: "nail art",
-        term: "nail art",
+        term: null,
         supersense: null,
         category: "body",
       },
