@@ -77,7 +77,7 @@ const KEEP_PLURAL = new Set([
 ]);
 
 // Irregular plurals pluralize leaves alone or gets wrong for WordNet.
-const IRREGULAR: Record<string, string> = {
+const IRREGULAR_PLURALS: Record<string, string> = {
   geese: "goose",
   lice: "louse",
   mice: "mouse",
@@ -88,6 +88,7 @@ const IRREGULAR: Record<string, string> = {
   men: "man",
   children: "child",
 };
+const IRREGULAR = new Map(Object.entries(IRREGULAR_PLURALS));
 
 // A compound starting with one of these and meaning a kind of its last word
 // keeps the last word as head: "young woman" is a woman, "little girl" a
@@ -119,7 +120,7 @@ const DESCRIPTORS = new Set([
 // The sense a photo shows for frequent nouns whose first WordNet senses are
 // something else (hot dog: a show-off; cake: a bar of soap; water: the
 // compound H2O rather than a lake or the sea).
-const PHOTO_SENSE: Record<string, string> = {
+const PHOTO_SENSES: Record<string, string> = {
   case: "noun.artifact",
   cake: "noun.food",
   fire: "noun.event",
@@ -131,10 +132,12 @@ const PHOTO_SENSE: Record<string, string> = {
   snow: "noun.substance",
   water: "noun.object",
 };
+// Maps, not objects: a phrase may be "constructor" or "__proto__".
+const PHOTO_SENSE = new Map(Object.entries(PHOTO_SENSES));
 
 // How likely each lexicographer file is as the sense of a noun a detector
 // found in a photo; multiplied by a decay over WordNet's sense order.
-const PRIOR: Record<string, number> = {
+const PRIORS: Record<string, number> = {
   "noun.body": 1,
   "noun.person": 1,
   "noun.animal": 1,
@@ -157,6 +160,7 @@ const PRIOR: Record<string, number> = {
   "noun.possession": 0.1,
   "noun.process": 0.1,
 };
+const PRIOR = new Map(Object.entries(PRIORS));
 const OTHER_PRIOR = 0.05;
 const DECAY = 0.6;
 // A sense whose synset lists the word only as a synonym (rose: "blush wine,
@@ -273,7 +277,7 @@ export function bestSense(
 ): Synset | undefined {
   const key = term.replace(/ /g, "_");
   const senses = wordnet.senses(term);
-  const preferred = PHOTO_SENSE[key];
+  const preferred = PHOTO_SENSE.get(key);
   const photo = preferred && senses.find((s) => s.lexname === preferred);
   if (photo) return photo;
   const food = senses.some((s) =>
@@ -282,7 +286,7 @@ export function bestSense(
   let best: Synset | undefined;
   let bestScore = -1;
   senses.forEach((s, i) => {
-    const score = (PRIOR[s.lexname] ?? OTHER_PRIOR) * DECAY ** i *
+    const score = (PRIOR.get(s.lexname) ?? OTHER_PRIOR) * DECAY ** i *
       (s.words[0] === key ? 1 : SYNONYM_WEIGHT) *
       (s.instance ? INSTANCE_WEIGHT : 1) *
       (food && s.lexname === "noun.plant" ? PLANT_BESIDE_FOOD_WEIGHT : 1);
@@ -305,12 +309,12 @@ export function lemmaOf(tools: Tools, token: Token): string {
   const wn = tools.wordnet;
   if (KEEP_PLURAL.has(word) && wn.has(word)) return word;
   const singular = tools.singular(word);
-  const plural = IRREGULAR[word] !== undefined || singular !== word;
+  const plural = IRREGULAR.has(word) || singular !== word;
   if (plural) {
     // pluralize before the tagger's lemma, which follows the tag: "leaves"
     // tagged as a verb has the lemma "leave".
     const candidates = [
-      IRREGULAR[word],
+      IRREGULAR.get(word),
       singular,
       CONTENT.has(token.pos) ? token.lemma : undefined,
       ...detach(word),
@@ -320,7 +324,7 @@ export function lemmaOf(tools: Tools, token: Token): string {
     }
   }
   if (wn.has(word)) return word;
-  return plural ? (IRREGULAR[word] ?? singular) : word;
+  return plural ? (IRREGULAR.get(word) ?? singular) : word;
 }
 
 // WordNet's own detachment rules for nouns (morphy).

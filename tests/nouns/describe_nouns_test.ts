@@ -110,3 +110,45 @@ Deno.test("describeNouns: at least 95% of heads and 90% of supersenses right on 
     `supersenses:\n${s.failures.supersense.join("\n")}`,
   );
 });
+
+Deno.test("describeNouns: odd text (object keys, punctuation, emoji, a long run) gets an answer, never a crash", async () => {
+  let seed = 7;
+  const rand = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const alphabet = "abcdefghijklmnopqrstuvwxyz  ,.'-()/&é😀0123456789\t\n\"";
+  const phrases = [
+    "constructor",
+    "__proto__",
+    "toString",
+    "hasOwnProperty",
+    "of of of",
+    "pair of",
+    "'s",
+    ",,,",
+    "-shirt",
+    "x".repeat(5000),
+    ...Array.from({ length: 500 }, () =>
+      Array.from(
+        { length: Math.floor(rand() * 40) },
+        () => alphabet[Math.floor(rand() * alphabet.length)],
+      ).join("")),
+  ];
+  const frame = await describeNouns(phrases);
+  assert.equal(frame.height, phrases.length);
+  const rows = frame.toRecords() as Record<string, string | null>[];
+  for (const r of rows) {
+    assert.ok((NOUN_CATEGORIES as readonly string[]).includes(r.category!));
+    if (r.head === null) {
+      assert.deepEqual([r.term, r.supersense, r.category], [
+        null,
+        null,
+        "other",
+      ]);
+    }
+    if (r.supersense !== null) assert.match(r.supersense, /^noun\./);
+  }
+  assert.deepEqual(
+    rows.slice(0, 4).map((r) => r.head),
+    ["constructor", null, null, "hasownproperty"],
+  );
+});
