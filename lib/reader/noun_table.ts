@@ -383,7 +383,8 @@ export function groupLabels(
  * `by`: the noun itself, its head, its category or its supersense, as a
  * Polars Series named after `by` (null where a phrase has no head or
  * WordNet lacks it). Labels come from the frame's own column when it has
- * one, else from the cached described nouns.
+ * one, else from the cached described nouns. The third argument is the
+ * options, or the overrides alone (a DataFrame or CSV path).
  *
  * @throws {RangeError} When `by` is not a grouping.
  *
@@ -399,10 +400,17 @@ export function groupLabels(
 export async function groupOf(
   metadata: pl.DataFrame,
   by: NounGrouping,
-  options?: NounTableOptions,
+  options?: NounTableOptions | pl.DataFrame | string,
 ): Promise<pl.Series> {
   checkGrouping("groupOf", by);
-  const o = checkOptions("groupOf", options);
+  // The overrides alone may stand for the options: groupOf(meta, by, overrides).
+  const isOverrides = typeof options === "string" ||
+    (options !== null && typeof options === "object" &&
+      Array.isArray((options as pl.DataFrame).columns));
+  const o = checkOptions(
+    "groupOf",
+    isOverrides ? { overrides: options as pl.DataFrame | string } : options,
+  );
   const frame = o.frame ?? metadata;
   requireColumns(frame, ["noun"], "groupOf");
   if (by === "noun" || frame.columns.includes(by)) {

@@ -229,6 +229,23 @@ Deno.test("groupOf: the label of each row under each grouping", async () => {
       (await groupOf(seg.metadata, "noun")).toArray(),
       seg.metadata.getColumn("noun").toArray(),
     );
+    // The overrides alone as third argument, as a frame or a CSV path.
+    const overrides = pl.DataFrame({ noun: ["bird"], category: ["other"] });
+    const viaFrame = (await groupOf(seg.metadata, "category", overrides))
+      .toArray();
+    const nouns = seg.metadata.getColumn("noun").toArray();
+    const plain = joined.getColumn("category").toArray();
+    assert.deepEqual(
+      viaFrame,
+      plain.map((c, i) => (nouns[i] === "bird" ? "other" : c)),
+    );
+    await using tmp = await scopedTempDir("seg-overrides-");
+    const csv = join(tmp.path, "o.csv");
+    Deno.writeTextFileSync(csv, "noun,category\nbird,other\n");
+    assert.deepEqual(
+      (await groupOf(seg.metadata, "category", csv)).toArray(),
+      viaFrame,
+    );
     await assert.rejects(
       groupOf(seg.metadata, "kind" as never),
       /groupOf: by must be one of "noun", "head", "category", "supersense"; got the string "kind"/,
