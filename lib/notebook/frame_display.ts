@@ -47,7 +47,7 @@ export interface FrameBundleOptions {
 /** The frame methods the rendering reads (any nodejs-polars DataFrame). */
 type Frame = Pick<
   pl.DataFrame,
-  "height" | "width" | "columns" | "dtypes" | "head" | "tail" | "select"
+  "height" | "width" | "columns" | "dtypes" | "slice" | "select"
 >;
 
 /**
@@ -84,9 +84,13 @@ export function frameBundle(
   const sub = shown.length === width
     ? frame
     : frame.select(...headCols, ...tailCols);
+  // slice, not head() and tail(): nodejs-polars answers frame.head with a
+  // column named "head" (describeNouns' frames have one).
   const rows = [
-    ...(rowIdx.head.length ? sub.head(rowIdx.head.length).rows() : []),
-    ...(rowIdx.tail.length ? sub.tail(rowIdx.tail.length).rows() : []),
+    ...(rowIdx.head.length ? sub.slice(0, rowIdx.head.length).rows() : []),
+    ...(rowIdx.tail.length
+      ? sub.slice(height - rowIdx.tail.length, rowIdx.tail.length).rows()
+      : []),
   ] as unknown[][];
 
   const cells = (values: string[], tag: "th" | "td") => {

@@ -31,7 +31,9 @@ export const SHOW_OPTIONS = {
 /** `PlotNounFrequencyOptions`. */
 export const NOUN_FREQUENCY_OPTIONS = {
   top: "integer",
-  by: ["masks", "images"],
+  by: ["noun", "head", "category", "supersense", "masks", "images"],
+  count: ["masks", "images"],
+  nouns: "frame",
   width: "number",
   color: "string",
   title: "string",

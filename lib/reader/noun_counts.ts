@@ -10,6 +10,26 @@ import { checkNouns } from "./mask_filter.ts";
 import { pl } from "../deps.ts";
 import { column, requireColumns } from "./_frame.ts";
 import { describeValue } from "../base/suggest.ts";
+import { checkGrouping, groupLabels, type NounGrouping } from "./noun_table.ts";
+
+/** Options for {@link nounCounts} and `seg.nounCounts`. */
+export interface NounCountsOptions {
+  /**
+   * Count per noun as written, or per head noun, category or WordNet
+   * supersense. The labels come from the frame's own column of that name (a
+   * frame from `await seg.withNouns()`), else from {@link NounCountsOptions.nouns}.
+   *
+   * @default {"noun"}
+   */
+  by?: NounGrouping;
+  /**
+   * The described nouns to label rows with when the frame lacks the `by`
+   * column: `await seg.nounTable()` or a `describeNouns` frame.
+   *
+   * @default {undefined} (the frame's own column)
+   */
+  nouns?: pl.DataFrame;
+}
 
 /**
  * Masks and images per noun in a metadata frame (`seg.metadata` or any frame
@@ -17,7 +37,13 @@ import { describeValue } from "../base/suggest.ts";
  * and `images` (i64, distinct images among them); most masks first, ties
  * broken by noun so the order is deterministic.
  *
- * @throws {TypeError} When the frame lacks the `noun` or `image_name` column.
+ * With `by: "head" | "category" | "supersense"` the first column is that
+ * group (null for phrases without one) and a fourth, `nouns` (i64), counts
+ * the distinct phrases in each group.
+ *
+ * @throws {TypeError} When the frame lacks the `noun` or `image_name` column,
+ * or the labels for `by` (the message says what to pass).
+ * @throws {RangeError} When `by` is not a grouping.
  *
  * @example The most frequent nouns of confident masks
  * ```ts
@@ -28,17 +54,62 @@ import { describeValue } from "../base/suggest.ts";
  * console.log(counts.columns); // ["noun", "masks", "images"]
  * console.log(counts.getColumn("masks").toArray()[0] >= counts.getColumn("masks").toArray()[1]); // true
  * ```
+ *
+ * @example Masks per category
+ * ```ts
+ * import { ensureSample, nounCounts, Segmentations, withNouns } from "../../mod.ts";
+ *
+ * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+ * const counts = nounCounts(await withNouns(seg.metadata), { by: "category" });
+ * console.log(counts.columns); // ["category", "masks", "images", "nouns"]
+ * ```
  */
-export function nounCounts(frame: pl.DataFrame): pl.DataFrame {
+export function nounCounts(
+  frame: pl.DataFrame,
+  options: NounCountsOptions = {},
+): pl.DataFrame {
   checkFrameArg("nounCounts", frame);
   requireColumns(frame, ["noun", "image_name"], "nounCounts");
-  return frame
-    .groupBy("noun")
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `nounCounts: options must be an object such as { by: "category" }; got ${
+        describeValue(options)
+      }.`,
+    );
+  }
+  const unknown = Object.keys(options).filter((k) =>
+    k !== "by" && k !== "nouns"
+  );
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `nounCounts: unknown option ${
+        unknown.map((k) => `"${k}"`).join(", ")
+      }; the options are by and nouns.`,
+    );
+  }
+  const by = checkGrouping("nounCounts", options.by ?? "noun");
+  if (by === "noun") {
+    return frame
+      .groupBy("noun")
+      .agg(
+        pl.len().cast(pl.Int64).alias("masks"),
+        pl.col("image_name").nUnique().cast(pl.Int64).alias("images"),
+      )
+      .sort(["masks", "noun"], [true, false]);
+  }
+  const labels = groupLabels(frame, by, options.nouns, "nounCounts");
+  return pl.DataFrame([
+    labels.alias(by),
+    frame.getColumn("image_name").alias("image_name"),
+    frame.getColumn("noun").alias("noun"),
+  ])
+    .groupBy(by)
     .agg(
       pl.len().cast(pl.Int64).alias("masks"),
       pl.col("image_name").nUnique().cast(pl.Int64).alias("images"),
+      pl.col("noun").nUnique().cast(pl.Int64).alias("nouns"),
     )
-    .sort(["masks", "noun"], [true, false]);
+    .sort([pl.col("masks"), pl.col(by)], [true, false], true);
 }
 
 /**

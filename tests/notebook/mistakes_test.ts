@@ -325,10 +325,10 @@ const MISTAKES: [string, () => unknown, ErrorConstructor, RegExp][] = [
     /^plotNounFrequency: frame must be a Polars DataFrame \(e\.g\. seg\.metadata or a filter of it\); got a Segmentations\.$/,
   ],
   [
-    "plotNounFrequency(frame, { by: 'noun' })",
-    () => plotNounFrequency(seg.metadata, any({ by: "noun" })),
+    "plotNounFrequency(frame, { by: 'nouns' })",
+    () => plotNounFrequency(seg.metadata, any({ by: "nouns" })),
     RangeError,
-    /^plotNounFrequency: options\.by must be one of "masks", "images"; got the string "noun"\.$/,
+    /^plotNounFrequency: options\.by must be one of "noun", "head", "category", "supersense", "masks", "images"; got the string "nouns"\.$/,
   ],
   [
     "plotNounFrequency(counts)",

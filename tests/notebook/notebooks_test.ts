@@ -268,6 +268,7 @@ Deno.test({
         return [
           "Most frequent nouns, by masks",
           "Most frequent nouns, by images",
+          "Most frequent categories, by masks",
           "Detector scores",
           `${want.topNoun}: mean of`,
           ...(want.bothCount > 0 ? ["seg-masks"] : []),
@@ -289,6 +290,14 @@ Deno.test({
       h.includes("Most frequent nouns, by masks")
     )!;
     assert.match(frequency, new RegExp(`>${want.topNoun}</text>`));
+    const categories = htmlOutputs(nb).find((h) =>
+      h.includes("Most frequent categories, by masks")
+    )!;
+    assert.match(categories, />person<\/text>/);
+    assert.ok(
+      htmlOutputs(nb).some((h) => h.includes(">supersense<")),
+      "the described nouns' table",
+    );
     const scores = htmlOutputs(nb).find((h) => h.includes("Detector scores"))!;
     assert.match(scores, /not localized/);
     assert.match(
@@ -320,7 +329,7 @@ Deno.test({
         `${cell.source}: no result line besides the figure`,
       );
     }
-    assert.equal(figures, want.bothCount > 0 ? 5 : 4);
+    assert.equal(figures, want.bothCount > 0 ? 6 : 5);
   },
 });
 

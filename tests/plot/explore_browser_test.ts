@@ -10,8 +10,7 @@ import { pl, Segmentations } from "../../mod.ts";
 import { ANALYSIS_FIXTURE } from "../_support/analysis_fixture.ts";
 import { copyOfDataDir, H5PY_FIXTURE } from "../_support/helpers.ts";
 import { checkTools, decodeImage, run, tempDir } from "../_support/jupyter.ts";
-import { launchChromium } from "../_support/browser.ts";
-import type { Page } from "npm:puppeteer-core@25.16.0";
+import { launchChromium, type Page } from "../_support/browser.ts";
 import { rgbOf } from "../../lib/plot/_colors.ts";
 
 const tools = await checkTools(
