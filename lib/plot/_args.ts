@@ -51,6 +51,8 @@ export const SCORES_OPTIONS = {
 
 /** `MeanMaskOptions`. */
 export const MEAN_MASK_OPTIONS = {
+  by: ["noun", "head", "category", "supersense"],
+  overrides: "any",
   localizedOnly: "boolean",
   minScore: "number",
   cellSize: "integer",
@@ -61,6 +63,8 @@ export const MEAN_MASK_OPTIONS = {
 
 /** `NounHeatmapOptions`. */
 export const NOUN_HEATMAP_OPTIONS = {
+  by: ["noun", "head", "category", "supersense"],
+  overrides: "any",
   localizedOnly: "boolean",
   minScore: "number",
   onProgress: "function",

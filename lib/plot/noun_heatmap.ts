@@ -10,7 +10,12 @@ import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
 import { requireName } from "../base/suggest.ts";
-import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
+import {
+  checkNouns,
+  filterMasks,
+  type MaskFilter,
+} from "../reader/mask_filter.ts";
+import { groupOf, type NounGrouping } from "../reader/noun_table.ts";
 import {
   displayable,
   type PlotDocument,
@@ -32,6 +37,20 @@ export interface HeatmapProgress {
 /** Options for {@link meanMask}. */
 export interface MeanMaskOptions
   extends Pick<MaskFilter, "localizedOnly" | "minScore"> {
+  /**
+   * What `noun` names: a noun as written, or a head noun, category or
+   * supersense whose masks are averaged together (`meanMask(seg, "animal",
+   * { by: "category" })`).
+   *
+   * @default {"noun"}
+   */
+  by?: NounGrouping;
+  /**
+   * Your corrections of the computed labels, for `by` (see `describeNouns`).
+   *
+   * @default {undefined} (none)
+   */
+  overrides?: pl.DataFrame | string;
   /**
    * Side of the square pixel cells averaged into one value (1: full
    * resolution). Edge cells may be smaller when it does not divide the size.
@@ -133,14 +152,40 @@ async function meanMaskFor(
   }
   // An unknown noun is an error naming the closest ones; then the one
   // filter of every function that takes one.
-  const frame = filterMasks(seg.metadata, {
-    localizedOnly,
-    minScore: minScore > 0 ? minScore : undefined,
-    nouns: [noun],
-  }, { fn: caller });
+  const by = options.by ?? "noun";
+  let frame: pl.DataFrame;
+  let all: number;
+  if (by === "noun") {
+    frame = filterMasks(seg.metadata, {
+      localizedOnly,
+      minScore: minScore > 0 ? minScore : undefined,
+      nouns: [noun],
+    }, { fn: caller });
+    all = seg.metadata.filter(pl.col("noun").eq(pl.lit(noun))).height;
+  } else {
+    // A group of nouns (a head, category or supersense) by its label.
+    const labels = await groupOf(seg.metadata, by, {
+      overrides: options.overrides,
+    });
+    checkNouns(
+      caller,
+      [noun],
+      (labels.toArray() as (string | null)[]).filter((l) =>
+        l !== null
+      ) as string[],
+      "the data",
+      by,
+    );
+    const group = seg.metadata.withColumns(labels.alias("__group"))
+      .filter(pl.col("__group").eq(pl.lit(noun))).drop("__group");
+    all = group.height;
+    frame = filterMasks(group, {
+      localizedOnly,
+      minScore: minScore > 0 ? minScore : undefined,
+    }, { fn: caller });
+  }
   const rows = column<number>(frame, "mask_row", caller);
   if (rows.length === 0) {
-    const all = seg.metadata.filter(pl.col("noun").eq(pl.lit(noun))).height;
     throw new RangeError(
       `${caller}: none of the ${all} masks of "${noun}" pass the filters` +
         ` (localizedOnly: ${localizedOnly}, minScore: ${minScore}); loosen them.`,

@@ -55,6 +55,8 @@ export const IMAGES_WITH_QUERY = {
 export const IMAGES_WITH_OPTIONS = {
   localizedOnly: "boolean",
   frame: "frame",
+  by: "any",
+  nouns: "frame",
 } as const satisfies OptionSpec;
 
 /** Checks the options of `Segmentations.open` (and `loadStimuli`). */
@@ -139,6 +141,8 @@ export const SCAN_OPTIONS = {
 export const COVERAGE_OPTIONS = {
   ...SCAN_OPTIONS,
   ...MASK_FILTER_OPTIONS,
+  by: ["noun", "head", "category", "supersense"],
+  overrides: "any",
   wide: "boolean",
   value: ["fraction", "pixels", "masks"],
   cache: "boolean",

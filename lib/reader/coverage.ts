@@ -21,6 +21,7 @@ import {
   writeCoverageCache,
 } from "./_coverage_cache.ts";
 import { checkNouns, filterMasks, type MaskFilter } from "./mask_filter.ts";
+import { groupOf, type NounGrouping } from "./noun_table.ts";
 
 /** Options for {@link SegmentationsReader.coverage}. */
 export interface CoverageOptions extends ScanOptions, MaskFilter {
@@ -35,6 +36,23 @@ export interface CoverageOptions extends ScanOptions, MaskFilter {
    * @default {false}
    */
   wide?: boolean;
+  /**
+   * One union per image and group of nouns: the noun as written, its head
+   * noun, its category or its WordNet supersense (see `describeNouns`). The
+   * group column is named after it (`category`, ...); overlapping masks of
+   * a group count once; masks whose phrase has no such label (no head
+   * noun) are left out. Grouped tables are computed each time (not cached).
+   *
+   * @default {"noun"}
+   */
+  by?: NounGrouping;
+  /**
+   * Your corrections of the computed heads and categories (a frame or CSV
+   * path with `noun` and any of `head`, `category`, `supersense`), for `by`.
+   *
+   * @default {undefined} (none)
+   */
+  overrides?: pl.DataFrame | string;
   /**
    * What the wide table's cells hold: the covered `fraction`, `pixels` or
    * number of `masks`.
@@ -86,10 +104,11 @@ export async function coverage(
       where,
     );
   }
+  const by = options.by ?? "noun";
   let rows: SelectedRows | undefined;
   const selectionRows = () => rows ??= selectedRows(source, selection);
   const useCache = selection === undefined && options.minScore === undefined &&
-    (options.cache ?? true);
+    by === "noun" && (options.cache ?? true);
   const cachePath = useCache
     ? await coverageCachePath(
       source.paths.h5,
@@ -99,19 +118,33 @@ export async function coverage(
     )
     : undefined;
   let table = cachePath ? readCoverageCache(cachePath) : undefined;
+  // Grouped: the nouns filter applies to the masks, before the unions.
+  const nounsAfter = by === "noun" ? options.nouns : undefined;
   if (!table) {
     let counted = selectionRows();
-    if (options.minScore !== undefined) {
-      // The score filter decides by the metadata (the same rule everywhere);
-      // nouns and localized are kept apart in the table below.
+    if (options.minScore !== undefined || (by !== "noun" && options.nouns)) {
+      // The filter decides by the metadata (the same rule everywhere);
+      // localized and not are kept apart in the table below.
       const passing = new Set(
         filterMasks(frame ?? source.metadata, {
           minScore: options.minScore,
+          nouns: by === "noun" ? undefined : options.nouns,
           localizedOnly: false,
         }, { fn: "seg.coverage", where }).getColumn("mask_row").toArray()
           .map(Number),
       );
       counted = keepRows(counted, (i) => passing.has(counted.maskRow[i]));
+    }
+    if (by !== "noun") {
+      const labels = (await groupOf(source.metadata, by, {
+        overrides: options.overrides,
+      })).toArray() as (string | null)[];
+      const relabelled = { ...counted, noun: [...counted.noun] };
+      relabelled.noun = counted.csvRow.length > 0
+        ? Array.from(counted.csvRow, (r) => r < 0 ? "" : labels[r] ?? "\u0000")
+        : [];
+      // A phrase without a label (no head noun) is in no group.
+      counted = keepRows(relabelled, (i) => relabelled.noun[i] !== "\u0000");
     }
     table = await bothVariants(source, counted, options);
     if (cachePath) writeCoverageCache(cachePath, table);
@@ -121,7 +154,7 @@ export async function coverage(
     : ["masks", "pixels"];
   const area = source.width * source.height;
   let kept = pl.col(masks).gt(0);
-  if (options.nouns) kept = kept.and(pl.col("noun").isIn([...options.nouns]));
+  if (nounsAfter) kept = kept.and(pl.col("noun").isIn([...nounsAfter]));
   const picked = table.filter(kept).select(
     pl.col("image_name"),
     pl.col("noun"),
@@ -132,9 +165,10 @@ export async function coverage(
   // the reciprocal (0.045000000000000005 for 54 of 1,200).
   const counts = picked.getColumn("pixels").cast(pl.Float64)
     .toArray() as number[];
-  const long = picked.withColumns(
+  let long = picked.withColumns(
     pl.Series("fraction", Float64Array.from(counts, (p) => p / area)),
   );
+  if (by !== "noun") long = long.rename({ noun: by });
   if (!options.wide) return long;
   // Every image the table stands for, in the reader's order.
   let images = source.images();
@@ -145,7 +179,11 @@ export async function coverage(
     );
     images = images.filter((name) => inSelection.has(name));
   }
-  return wideCoverage(long, images, options.value ?? "fraction");
+  return wideCoverage(
+    by === "noun" ? long : long.rename({ [by]: "noun" }),
+    images,
+    options.value ?? "fraction",
+  );
 }
 
 /** The rows of `rows` for which `keep(i)` holds. */

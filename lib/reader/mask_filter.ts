@@ -101,6 +101,7 @@ export function checkNouns(
   nouns: readonly string[],
   known: Iterable<string>,
   where = "the data",
+  what: "noun" | "head" | "category" | "supersense" = "noun",
 ): void {
   const have = known instanceof Set ? known as Set<string> : new Set(known);
   for (const noun of nouns) {
@@ -109,11 +110,15 @@ export function checkNouns(
     const hint = close.length > 0
       ? ` Did you mean ${close.map((n) => JSON.stringify(n)).join(" or ")}?`
       : "";
+    const plural = what === "category" ? "categories" : `${what}s`;
+    const lists = what === "noun"
+      ? "seg.nounCounts()"
+      : `seg.nounCounts(await seg.withNouns(), { by: "${what}" })`;
     throw new RangeError(
-      `${fn}: ${where} has no noun ${JSON.stringify(noun)}.${hint} ` +
-        `(${have.size} noun${
-          have.size === 1 ? "" : "s"
-        } there; seg.nounCounts() lists them.)`,
+      `${fn}: ${where} has no ${what} ${JSON.stringify(noun)}.${hint} ` +
+        `(${have.size} ${
+          have.size === 1 ? what : plural
+        } there; ${lists} lists them.)`,
     );
   }
 }

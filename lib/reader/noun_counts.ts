@@ -155,6 +155,22 @@ export interface ImagesWithOptions {
    * @default {seg.metadata}
    */
   frame?: pl.DataFrame;
+  /**
+   * What the query names: nouns as written, or head nouns, categories or
+   * supersenses (`imagesWith({ anyOf: ["animal"] }, { by: "category" })`).
+   * The labels come from the frame's own column of that name (a frame from
+   * `await seg.withNouns()`), else from {@link ImagesWithOptions.nouns}.
+   *
+   * @default {"noun"}
+   */
+  by?: NounGrouping;
+  /**
+   * The described nouns to label rows with when the frame lacks the `by`
+   * column: `await seg.nounTable()` or a `describeNouns` frame.
+   *
+   * @default {undefined} (the frame's own column)
+   */
+  nouns?: pl.DataFrame;
 }
 
 /**
@@ -190,10 +206,19 @@ export function imagesWith(
   const allOf = nounList(query?.allOf, "allOf");
   const noneOf = nounList(query?.noneOf, "noneOf");
   const images = column<string>(frame, "image_name", "imagesWith");
-  const nouns = column<string>(frame, "noun", "imagesWith");
+  const by = checkGrouping("imagesWith", options.by ?? "noun");
+  const nouns = by === "noun"
+    ? column<string>(frame, "noun", "imagesWith")
+    : groupLabels(frame, by, options.nouns, "imagesWith").toArray() as string[];
   // A noun the frame does not have is a typo, not an empty (or, for
   // noneOf, a complete) answer.
-  checkNouns("imagesWith", [...anyOf, ...allOf, ...noneOf], nouns, "the frame");
+  checkNouns(
+    "imagesWith",
+    [...anyOf, ...allOf, ...noneOf],
+    nouns.filter((n) => n !== null),
+    "the frame",
+    by,
+  );
   const localized = localizedOnly
     ? column<number | null>(frame, "localized", "imagesWith")
     : undefined;

@@ -55,7 +55,9 @@ import {
   type ImagesWithOptions,
   type ImagesWithQuery,
   nounCounts,
+  type NounCountsOptions,
 } from "./noun_counts.ts";
+import { nounTable, type NounTableOptions, withNouns } from "./noun_table.ts";
 import { Mask } from "./mask.ts";
 import type { MaskFilter } from "./mask_filter.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
@@ -809,9 +811,46 @@ export class SegmentationsReader implements Disposable {
    * Masks and images per noun, most masks first; of `frame` when given (any
    * frame filtered from `metadata`), else of all of `metadata`.
    */
-  nounCounts(frame: pl.DataFrame = this.metadata): pl.DataFrame {
+  nounCounts(
+    frame: pl.DataFrame = this.metadata,
+    options: NounCountsOptions = {},
+  ): pl.DataFrame {
     checkFrameArg("seg.nounCounts", frame);
-    return nounCounts(frame);
+    return nounCounts(frame, options);
+  }
+
+  /**
+   * The data's distinct nouns (or those of `frame`, any filter of
+   * `metadata`) with their head noun, longest WordNet term, supersense and
+   * category, and their `masks` and `images` counts; computed once per set
+   * of nouns and cached. See {@link nounTable}.
+   *
+   * @example The categories of the sample's nouns
+   * ```ts
+   * import { ensureSample, Segmentations } from "../../mod.ts";
+   * using seg = await Segmentations.open({ dataDir: await ensureSample() });
+   * const table = await seg.nounTable();
+   * console.log(table.columns.includes("category")); // true
+   * ```
+   */
+  async nounTable(
+    frame?: pl.DataFrame,
+    options: Omit<NounTableOptions, "frame"> = {},
+  ): Promise<pl.DataFrame> {
+    if (frame !== undefined) checkFrameArg("seg.nounTable", frame);
+    return await nounTable(this.metadata, { ...options, frame });
+  }
+
+  /**
+   * `frame` (default `metadata`) with each row's `head`, `term`,
+   * `supersense` and `category` added. See {@link withNouns}.
+   */
+  async withNouns(
+    frame?: pl.DataFrame,
+    options: Omit<NounTableOptions, "frame"> = {},
+  ): Promise<pl.DataFrame> {
+    if (frame !== undefined) checkFrameArg("seg.withNouns", frame);
+    return await withNouns(this.metadata, { ...options, frame });
   }
 
   /**

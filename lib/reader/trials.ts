@@ -218,7 +218,7 @@ export class Trials {
       return picked.withColumns(pl.Series("trial", trial, pl.Int64)).select(
         "trial",
         "image_name",
-        "noun",
+        options.by ?? "noun",
         "masks",
         "pixels",
         "fraction",
@@ -236,7 +236,7 @@ export class Trials {
       ],
       this.length,
       trial,
-      picked.getColumn("noun").toArray() as string[],
+      picked.getColumn(options.by ?? "noun").toArray() as string[],
       picked.getColumn(value).toArray() as number[],
       value === "fraction" ? "fraction" : "count",
     );
