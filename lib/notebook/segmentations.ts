@@ -8,6 +8,7 @@ import { checkOpenArgs } from "../reader/_args.ts";
 import { checkSegArgs } from "../plot/_args.ts";
 import type { PlotFigure } from "../plot/figure.ts";
 import { show, type ShowOptions } from "../plot/show.ts";
+import { paletteOf, type PaletteOptions, withColors } from "../plot/palette.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { openWith, type SegmentationsOpenOptions } from "../reader/_open.ts";
 import { SegmentationsReader } from "../reader/segmentations.ts";
@@ -54,6 +55,19 @@ export class Segmentations extends SegmentationsReader {
   ): Promise<PlotFigure> {
     checkSegArgs("seg.show", this, imageName, options);
     return await show(this, imageName, options);
+  }
+
+  /**
+   * Every noun's colour, as a `Map` ordered by the nouns' frequency in the
+   * whole file (most masks first): what `show()` and its legend use, so a
+   * noun has one colour in every figure. `colors` replaces some (as
+   * `show(image, { colors })` does); the result is a copy.
+   *
+   * @throws {RangeError} When `colors` names an unknown noun or a colour
+   * that is not `#rrggbb`.
+   */
+  palette(options: PaletteOptions = {}): Map<string, string> {
+    return withColors(paletteOf(this), options.colors, "seg.palette");
   }
 }
 
