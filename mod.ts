@@ -46,6 +46,12 @@ export * from "./lib/plot/noun_frequency.ts";
 export * from "./lib/plot/noun_heatmap.ts";
 export * from "./lib/plot/scores.ts";
 export * from "./lib/plot/show.ts";
+export * from "./lib/plot/save.ts";
+export {
+  type NounColors,
+  paletteFor,
+  type PaletteOptions,
+} from "./lib/plot/palette.ts";
 export * from "./lib/notebook/segmentations.ts";
 // In the Jupyter kernel only: DataFrames display first, as Python Polars shows them.
 import "./lib/notebook/frame_display.ts";
