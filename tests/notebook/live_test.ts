@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ensureSample } from "../../lib/data/sample.ts";
+import { ensureSample, writeSample } from "../../lib/data/sample.ts";
 import {
   checkLiveTools,
   copyNotebooks,
@@ -123,6 +123,27 @@ Deno.test({
       generated.push(`console.log("line ${i} of the print cells")`);
     }
     await writeNotebook(join(dirs.notebooks, "lost_outputs.ipynb"), generated);
+    // Long calls show one progress output, updated in place; a cached
+    // answer shows none. A sample of about 1,800 masks: whole-file calls on
+    // one thread take about a second.
+    const big = await writeSample(join(root, "big"), {
+      images: 240,
+      stimuli: false,
+    });
+    const bigTotal = big.masks.toLocaleString("en-US");
+    await writeNotebook(join(dirs.notebooks, "progress.ipynb"), [
+      `import { Segmentations } from ${
+        JSON.stringify(pathToFileURL(join(ROOT, "mod.ts")).href)
+      };\nconst seg = await Segmentations.open({ dataDir: ${
+        JSON.stringify(big.dataDir)
+      } });\nconst many = Array.from({ length: 8000 }, (_, i) => i % seg.length);`,
+      `const stats = await seg.stats(undefined, { cache: false, workers: 0 });\nstats.head(2)`,
+      `await seg.stats(); // writes the whole file's cache\nseg.metadata.head(1)`,
+      `const cached = await seg.stats();\ncached.head(2)`,
+      `const coco = await seg.toCoco();\nseg.metadata.head(1)`,
+      `let n = 0;\nfor await (const mask of seg.masks(many)) n += mask.width > 0 ? 1 : 0;\nseg.metadata.head(1)`,
+      `let quiet = 0;\nawait seg.stats(undefined, { cache: false, workers: 0, onProgress: () => quiet++ });\nseg.metadata.head(1)`,
+    ]);
 
     await using server = await startNotebookServer(
       dirs.notebooks,
@@ -152,6 +173,50 @@ Deno.test({
         );
       });
     }
+
+    await t.step(
+      "long calls show one progress line; cached ones none",
+      async () => {
+        const cells = await runLive(server, chrome, "progress.ipynb");
+        const errors = cells.flatMap((c) =>
+          c.outputs.filter((o) => o.output_type === "error").map((o) => o.error)
+        );
+        assert.deepEqual(errors, []);
+        const progressOf = (i: number) => cells[i].outputs.filter(isProgress);
+        for (
+          const [i, label, total] of [
+            [1, "seg.stats", bigTotal],
+            [4, "seg.toCoco", bigTotal],
+            [5, "seg.masks", "8,000"],
+          ] as const
+        ) {
+          const lines = progressOf(i);
+          assert.equal(lines.length, 1, `${label}: one progress output`);
+          assert.match(
+            lines[0].text,
+            new RegExp(`^${label.replace(".", "\\.")}: ${total} masks in \\d`),
+            `${label}: its closing line`,
+          );
+        }
+        assert.deepEqual(
+          progressOf(3),
+          [],
+          "a cached answer shows no progress",
+        );
+        assert.deepEqual(
+          progressOf(6),
+          [],
+          "a caller's onProgress replaces it",
+        );
+        // The table is still the one output besides the progress line.
+        assert.deepEqual(
+          problems("progress.ipynb", cells).filter((p) =>
+            !/no figure shown/.test(p)
+          ),
+          [],
+        );
+      },
+    );
 
     await t.step(
       "lost outputs of plain results and printed lines",
