@@ -47,6 +47,7 @@ export * from "./lib/plot/noun_heatmap.ts";
 export * from "./lib/plot/scores.ts";
 export * from "./lib/plot/show.ts";
 export * from "./lib/plot/save.ts";
+export * from "./lib/plot/matrix.ts";
 export {
   type NounColors,
   paletteFor,
