@@ -58,7 +58,7 @@ export class Segmentations extends SegmentationsReader {
     options: SegmentationsOpenOptions = {},
   ): Promise<Segmentations> {
     return awaitHint(
-      openWith(Segmentations, options),
+      (async () => await openWith(Segmentations, options))(),
       "a Segmentations reader",
       "Segmentations.open()",
     );
@@ -74,9 +74,11 @@ export class Segmentations extends SegmentationsReader {
     imageName: string,
     options?: ShowOptions,
   ): Promise<PlotFigure> {
-    checkSegArgs("seg.show", this, imageName, options);
     return awaitHint(
-      show(this, imageName, options),
+      (async () => {
+        checkSegArgs("seg.show", this, imageName, options);
+        return await show(this, imageName, options);
+      })(),
       "a figure",
       `seg.show(${JSON.stringify(imageName)})`,
     );
@@ -230,7 +232,9 @@ async function withProgress<O extends StreamOptions, T>(
   options: O,
   run: (options: O) => Promise<T>,
 ): Promise<T> {
-  if (options === null || typeof options !== "object") return run(options);
+  if (options === null || typeof options !== "object") {
+    return await run(options); // the reader's own check names the mistake
+  }
   if (options.onProgress !== undefined) return await run(options);
   const progress = workProgress(label);
   let ok = false;

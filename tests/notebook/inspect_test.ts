@@ -71,8 +71,15 @@ Deno.test("inspect: a Promise of a figure, a reader or a table says to await it"
     /^Promise of a DataFrame: .*await seg\.stats\(\)$/,
   );
   assert.equal((await stats).height, seg.length, "the value is unchanged");
-  // A rejection still reaches whoever awaits.
+  // A rejection still reaches whoever awaits; a bad argument rejects too,
+  // it does not throw before the Promise exists.
   await assert.rejects(() => seg.show("no-such-image.jpg"), RangeError);
+  const bad = seg.show(42 as never);
+  assert.ok(bad instanceof Promise);
+  await assert.rejects(bad, TypeError);
+  const badOpen = Segmentations.open({ dataDir: 7 } as never);
+  assert.ok(badOpen instanceof Promise);
+  await assert.rejects(badOpen, TypeError);
   using stim = await loadStimuli({ dataDir });
   assert.ok(oneLine(Deno.inspect(stim)));
   assert.match(Deno.inspect(stim), /^Stimuli\(/);
