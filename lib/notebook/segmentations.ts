@@ -141,7 +141,11 @@ export class Segmentations extends SegmentationsReader {
     selection?: MaskSelection,
     options: MasksOptions = {},
   ): AsyncGenerator<Mask> {
-    if (options.onProgress !== undefined) {
+    if (
+      options === null || typeof options !== "object" ||
+      options.onProgress !== undefined
+    ) {
+      // The caller's own progress, or options the reader will name as wrong.
       yield* super.masks(selection, options);
       return;
     }

@@ -84,3 +84,15 @@ Deno.test("inspect: a Promise of a figure, a reader or a table says to await it"
   assert.ok(oneLine(Deno.inspect(stim)));
   assert.match(Deno.inspect(stim), /^Stimuli\(/);
 });
+
+Deno.test("seg.masks(rows, null): the reader's own error, not a property read of null", async () => {
+  using seg = await Segmentations.open({ dataDir: await smallSampleDir() });
+  await assert.rejects(
+    async () => {
+      for await (const _ of seg.masks([0], null as never)) {
+        // never reached
+      }
+    },
+    (e: Error) => e instanceof TypeError && /seg\.masks/.test(e.message),
+  );
+});
