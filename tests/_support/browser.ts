@@ -9,6 +9,8 @@
 // library's own packages are pinned in lib/deps.ts): it drives the machine's
 // Chromium over CDP and downloads no browser of its own.
 import puppeteer, { type Browser, type Page } from "npm:puppeteer-core@25.16.0";
+
+export type { Browser, Page };
 import { join } from "node:path";
 import { IN_CI, run } from "./jupyter.ts";
 
