@@ -73,6 +73,13 @@ export {
   type ExploreOptions,
   type Explorer,
 } from "./lib/plot/explore.ts";
+export * from "./lib/plot/save.ts";
+export * from "./lib/plot/matrix.ts";
+export {
+  type NounColors,
+  paletteFor,
+  type PaletteOptions,
+} from "./lib/plot/palette.ts";
 export * from "./lib/notebook/segmentations.ts";
 // In the Jupyter kernel only: DataFrames display first, as Python Polars shows them.
 import "./lib/notebook/frame_display.ts";

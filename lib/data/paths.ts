@@ -66,12 +66,26 @@ export const METADATA_COLUMNS = [
 ] as const;
 
 /**
- * This package's folder in the user's cache directory:
- * `$XDG_CACHE_HOME/laion-fmri-segmentations`, else
- * `~/.cache/laion-fmri-segmentations`. Caches and the synthetic sample live
- * here, never in a data folder (often shared or read-only).
+ * This package's cache folder: `$LAION_FMRI_CACHE_DIR` when set (it moves
+ * this library's caches alone), else `$XDG_CACHE_HOME/laion-fmri-segmentations`,
+ * else `~/.cache/laion-fmri-segmentations`. Caches and the synthetic sample
+ * live here, never in a data folder (often shared or read-only). Every cache
+ * of the library asks this function.
+ *
+ * Why a variable of its own: `XDG_CACHE_HOME` also moves Deno's cache (its
+ * npm packages), so setting it to move ours re-downloads every package.
+ *
+ * @example A cache folder of its own
+ * ```ts
+ * import { userCacheDir } from "./paths.ts";
+ * Deno.env.set("LAION_FMRI_CACHE_DIR", "/scratch/seg-cache");
+ * console.log(userCacheDir()); // /scratch/seg-cache
+ * Deno.env.delete("LAION_FMRI_CACHE_DIR");
+ * ```
  */
 export function userCacheDir(): string {
+  const own = Deno.env.get("LAION_FMRI_CACHE_DIR");
+  if (own && own.length > 0) return own;
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
   return join(

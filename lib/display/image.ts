@@ -18,6 +18,12 @@ export interface PngBundleInput {
   details: string;
   /** The `text/plain` alternative. */
   text: string;
+  /**
+   * Colour behind the image (seen only where it is transparent).
+   *
+   * @default {"#000"}
+   */
+  background?: string;
 }
 
 /**
@@ -27,6 +33,9 @@ export interface PngBundleInput {
  */
 export function pngBundle(input: PngBundleInput): Record<string, string> {
   const { png, width, height, size, title, details, text } = input;
+  const background = /^#[0-9a-f]{3,8}$/i.test(input.background ?? "")
+    ? input.background
+    : "#000";
   const shownH = Math.max(1, Math.round(size * height / width));
   const pixelated = size > width ? "image-rendering:pixelated;" : "";
   const html =
@@ -38,7 +47,7 @@ export function pngBundle(input: PngBundleInput): Record<string, string> {
     `<img alt="${
       escapeHtml(title)
     }" width="${size}" height="${shownH}" style="${pixelated}` +
-    `display:block;background:#000;border:1px solid #bbb" ` +
+    `display:block;background:${background};border:1px solid #bbb" ` +
     `src="data:image/png;base64,${base64(png)}"></figure>`;
   return { "text/html": html, "text/plain": text };
 }

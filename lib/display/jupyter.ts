@@ -130,9 +130,10 @@ export class NotebookProgress {
   async #show(text: string, bar: string): Promise<void> {
     const bundle = {
       "text/plain": `${this.#label}: ${text}`,
-      "text/html": `<div style="font:12px system-ui,sans-serif">${bar} ${
-        escapeHtml(this.#label)
-      }: ${escapeHtml(text)}</div>`,
+      "text/html":
+        `<div class="laion-fmri-progress" style="font:12px system-ui,sans-serif">${bar} ${
+          escapeHtml(this.#label)
+        }: ${escapeHtml(text)}</div>`,
     };
     try {
       await this.#display!(bundle, {

@@ -7,7 +7,11 @@
  * @module
  */
 
-import { jupyterDisplay, type JupyterDisplayFn } from "./jupyter.ts";
+import {
+  jupyterDisplay,
+  type JupyterDisplayFn,
+  NotebookProgress,
+} from "./jupyter.ts";
 import { escapeHtml } from "./escape.ts";
 
 /** One progress event of a file transfer. */
@@ -530,4 +534,127 @@ function writeStderr(text: string): void {
   let off = 0;
   // writeSync may write less than asked.
   while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+}
+
+/** Options for {@link workProgress}. */
+export interface WorkProgressOptions {
+  /**
+   * The notebook's display function; `null` shows nothing in a notebook.
+   *
+   * @default {the Deno kernel's `Deno.jupyter.display`, when running in it}
+   */
+  display?: JupyterDisplayFn | null;
+  /**
+   * Where a terminal bar is drawn (with `\r`); `null` draws none.
+   *
+   * @default {stderr when it is a terminal, else nowhere}
+   */
+  write?: ((text: string) => void) | null;
+  /**
+   * Nothing shows before the work has run this long: quick calls, and
+   * answers from a cache, stay silent.
+   *
+   * @default {300}
+   */
+  delayMs?: number;
+}
+
+/** What {@link workProgress} returns: feed it, then finish it. */
+export interface WorkProgress {
+  /** The `onProgress` callback for a long call (`{ done, total }` masks). */
+  onProgress(progress: { done: number; total: number }): void;
+  /** Ends the display: a closing line, if anything was shown. Safe twice. */
+  finish(failed?: boolean): Promise<void>;
+  /** Whether anything was shown. */
+  readonly shown: boolean;
+}
+
+/**
+ * Progress of a long call over masks (statistics, coverage, grids, COCO,
+ * a mask stream): in a notebook one output updated in place, in a terminal
+ * a bar on stderr, elsewhere nothing; and nothing at all until the work has
+ * lasted `delayMs`, so a call answered from a cache shows nothing.
+ *
+ * @example Feed it from a call's `onProgress`
+ * ```ts
+ * import { workProgress } from "./progress.ts";
+ * const lines: string[] = [];
+ * const progress = workProgress("seg.stats", { display: null, write: (t) => lines.push(t), delayMs: 0 });
+ * progress.onProgress({ done: 50, total: 100 });
+ * progress.onProgress({ done: 100, total: 100 });
+ * await progress.finish();
+ * console.log(lines.at(-1)?.startsWith("\r\x1b[Kseg.stats: 100 masks in ")); // true
+ * ```
+ */
+export function workProgress(
+  label: string,
+  options: WorkProgressOptions = {},
+): WorkProgress {
+  const delayMs = options.delayMs ?? 300;
+  const display = options.display === undefined
+    ? jupyterDisplay()
+    : options.display ?? undefined;
+  const notebook = display
+    ? new NotebookProgress(label, display, delayMs)
+    : undefined;
+  const write = notebook
+    ? undefined
+    : options.write === undefined
+    ? terminalWriter()
+    : options.write ?? undefined;
+  const start = performance.now();
+  let lastDraw = -Infinity, drawn = false, finished = false;
+  let last = { done: 0, total: 0 };
+  let pending: Promise<void> = Promise.resolve();
+  return {
+    get shown() {
+      return drawn;
+    },
+    onProgress(p) {
+      last = p;
+      const now = performance.now();
+      if (now - start < delayMs || finished) return;
+      if (notebook) {
+        drawn = true;
+        // In order, and never failing the call it reports on.
+        pending = pending.then(() => notebook.update(p.done, p.total)).catch(
+          () => {},
+        );
+      } else if (write && (now - lastDraw >= 100 || p.done >= p.total)) {
+        lastDraw = now;
+        drawn = true;
+        const f = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+        write(
+          `\r\x1b[K${label} [${drawBar(f, 24)}] ${Math.floor(f * 100)}% ${
+            p.done.toLocaleString("en-US")
+          }/${p.total.toLocaleString("en-US")} masks`,
+        );
+      }
+    },
+    async finish(failed = false) {
+      if (finished) return;
+      finished = true;
+      const seconds = formatSeconds((performance.now() - start) / 1000);
+      const text = failed
+        ? `stopped after ${last.done.toLocaleString("en-US")} of ${
+          last.total.toLocaleString("en-US")
+        } masks`
+        : `${last.total.toLocaleString("en-US")} masks in ${seconds}`;
+      if (notebook) {
+        await pending;
+        await notebook.finish(text);
+      } else if (write && drawn) {
+        write(`\r\x1b[K${label}: ${text}\n`);
+      }
+    },
+  };
+}
+
+/** stderr when it is a terminal, else `undefined`. */
+function terminalWriter(): ((text: string) => void) | undefined {
+  try {
+    return Deno.stderr.isTerminal() ? writeStderr : undefined;
+  } catch {
+    return undefined;
+  }
 }

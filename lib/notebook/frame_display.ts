@@ -1,9 +1,10 @@
 /**
  * Polars DataFrames in the Deno Jupyter kernel, shown the way Python Polars
  * shows them (shape, column names with dtypes, head and tail around an
- * ellipsis row) and displayed first, then returned as a short result: Deno
- * 2.9's kernel sometimes sends a cell's result after the cell went idle and
- * the frontend drops it, while a display sent before the end is kept.
+ * ellipsis row) and displayed first, then returned as an empty result (no
+ * second output under the table): Deno 2.9's kernel sometimes sends a cell's
+ * result after the cell went idle and the frontend drops it, while a display
+ * sent before the end is kept.
  *
  * Loaded by `mod.ts`. Outside the kernel it does nothing: frames keep
  * nodejs-polars' own behaviour.
@@ -237,7 +238,8 @@ const installed = Symbol.for("laion-fmri.frameDisplay");
 /**
  * Makes every nodejs-polars DataFrame created from now on display itself
  * with {@link frameBundle} in the kernel: shown first as `display_data`,
- * then returned as a one-line `shape: (h, w)` result. Does nothing outside
+ * then returned as an empty bundle, so the table is the cell's one output
+ * (see `displayHook` for why the result is `{}`). Does nothing outside
  * the Deno Jupyter kernel (returns `false`), and only once.
  */
 export async function installFrameDisplay(
@@ -255,7 +257,7 @@ export async function installFrameDisplay(
       frame,
       displayHook(
         () => frameBundle(frame),
-        () => `shape: (${frame.height}, ${frame.width})`,
+        null,
         () => display,
       ),
     );

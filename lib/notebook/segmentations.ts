@@ -14,16 +14,33 @@ import {
   type ExploreOptions,
   type Explorer,
 } from "../plot/explore.ts";
-import type { pl } from "../deps.ts";
+import { paletteOf, type PaletteOptions, withColors } from "../plot/palette.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { openWith, type SegmentationsOpenOptions } from "../reader/_open.ts";
-import { SegmentationsReader } from "../reader/segmentations.ts";
+import {
+  type MaskSelection,
+  type MasksOptions,
+  SegmentationsReader,
+  type StatsOptions,
+} from "../reader/segmentations.ts";
+import type { Mask } from "../reader/mask.ts";
+import type { CoverageOptions } from "../reader/coverage.ts";
+import type { GridsOptions, MaskGrids } from "../reader/grids.ts";
+import type { CocoDataset, CocoOptions } from "../reader/coco.ts";
+import type { pl } from "../deps.ts";
+import type { StreamOptions } from "../reader/_stream.ts";
+import { awaitHint, CUSTOM_INSPECT, setInspect } from "../display/inspect.ts";
+import { workProgress } from "../display/progress.ts";
 
 /**
  * The LAION-fMRI object-segmentation masks: the metadata CSV as a Polars
  * DataFrame and the HDF5 masks, looked up by image and noun, with the
  * overlay figure one call away. Everything but {@link Segmentations.show}
- * is {@link SegmentationsReader}'s.
+ * and {@link Segmentations.palette} is {@link SegmentationsReader}'s; in a
+ * notebook or a terminal the long calls (`stats`, `coverage`, `grids`,
+ * `toCoco`, a long `masks()` stream) also show their progress when the
+ * caller passes no `onProgress` (nothing when answered from a cache), and a
+ * Promise shown without `await` says so.
  *
  * @example Open the bundled synthetic sample, read and draw one image's masks
  * ```ts
@@ -43,10 +60,14 @@ export class Segmentations extends SegmentationsReader {
    * @throws {Error} When no data directory is configured, a file is missing,
    * or a file is malformed; the message names the file and what to do.
    */
-  static override async open(
+  static override open(
     options: SegmentationsOpenOptions = {},
   ): Promise<Segmentations> {
-    return await openWith(Segmentations, options);
+    return awaitHint(
+      (async () => await openWith(Segmentations, options))(),
+      "a Segmentations reader",
+      "Segmentations.open()",
+    );
   }
 
   /**
@@ -55,12 +76,115 @@ export class Segmentations extends SegmentationsReader {
    *
    * @throws {RangeError} When the image has no masks.
    */
-  async show(
+  show(
     imageName: string,
     options?: ShowOptions,
   ): Promise<PlotFigure> {
-    checkSegArgs("seg.show", this, imageName, options);
-    return await show(this, imageName, options);
+    return awaitHint(
+      (async () => {
+        checkSegArgs("seg.show", this, imageName, options);
+        return await show(this, imageName, options);
+      })(),
+      "a figure",
+      `seg.show(${JSON.stringify(imageName)})`,
+    );
+  }
+
+  /** Per-mask statistics; see {@link SegmentationsReader.stats}. Shows progress when long. */
+  override stats(
+    selection?: MaskSelection,
+    options: StatsOptions = {},
+  ): Promise<pl.DataFrame> {
+    return awaitHint(
+      withProgress("seg.stats", options, (o) => super.stats(selection, o)),
+      "a DataFrame",
+      "seg.stats()",
+    );
+  }
+
+  /** Coverage per (image, noun); see {@link SegmentationsReader.coverage}. Shows progress when long. */
+  override coverage(
+    selection?: MaskSelection,
+    options: CoverageOptions = {},
+  ): Promise<pl.DataFrame> {
+    return awaitHint(
+      withProgress(
+        "seg.coverage",
+        options,
+        (o) => super.coverage(selection, o),
+      ),
+      "a DataFrame",
+      "seg.coverage()",
+    );
+  }
+
+  /** Pooled grids; see {@link SegmentationsReader.grids}. Shows progress when long. */
+  override grids(
+    selection?: MaskSelection,
+    options: GridsOptions = {},
+  ): Promise<MaskGrids> {
+    return awaitHint(
+      withProgress("seg.grids", options, (o) => super.grids(selection, o)),
+      "the grids",
+      "seg.grids(selection)",
+    );
+  }
+
+  /** A COCO dataset; see {@link SegmentationsReader.toCoco}. Shows progress when long. */
+  override toCoco(
+    selection?: MaskSelection,
+    options: CocoOptions = {},
+  ): Promise<CocoDataset> {
+    return awaitHint(
+      withProgress("seg.toCoco", options, (o) => super.toCoco(selection, o)),
+      "a COCO dataset",
+      "seg.toCoco()",
+    );
+  }
+
+  /** Streams masks; see {@link SegmentationsReader.masks}. A long stream shows progress. */
+  override async *masks(
+    selection?: MaskSelection,
+    options: MasksOptions = {},
+  ): AsyncGenerator<Mask> {
+    if (
+      options === null || typeof options !== "object" ||
+      options.onProgress !== undefined
+    ) {
+      // The caller's own progress, or options the reader will name as wrong.
+      yield* super.masks(selection, options);
+      return;
+    }
+    const progress = workProgress("seg.masks");
+    let ok = false;
+    try {
+      yield* super.masks(selection, {
+        ...options,
+        onProgress: progress.onProgress,
+      });
+      ok = true;
+    } finally {
+      // A loop left early (break, an error) says where it stopped.
+      await progress.finish(!ok);
+    }
+  }
+
+  /** One line: what `console.log(seg)` shows. */
+  [CUSTOM_INSPECT](): string {
+    return this.toString();
+  }
+
+  /**
+   * Every noun's colour, as a `Map` ordered by the nouns' frequency in the
+   * whole file (most masks first): what `show()` and its legend use, so a
+   * noun has one colour in every figure. `colors` replaces some (as
+   * `show(image, { colors })` does); the result is a copy.
+   *
+   * @throws {RangeError} When `colors` names an unknown noun or a colour
+   * that is not `#rrggbb`.
+   */
+  palette(options: PaletteOptions = {}): Map<string, string> {
+    return withColors(paletteOf(this), options.colors, "seg.palette");
   }
 
   /**
@@ -121,11 +245,36 @@ export async function loadStimuli(
     segmentations.close();
     images.close();
   };
-  return {
+  return setInspect({
     dataDir: segmentations.dataDir,
     segmentations,
     images,
     close,
     [Symbol.dispose]: close,
-  };
+  }, () => `Stimuli(${segmentations.dataDir}: .segmentations, .images)`);
+}
+
+/**
+ * Runs a long call with a default progress display (notebook, terminal)
+ * when the caller gave no `onProgress`; the display shows only once the
+ * call has lasted a moment, so an answer from a cache shows nothing.
+ */
+async function withProgress<O extends StreamOptions, T>(
+  label: string,
+  options: O,
+  run: (options: O) => Promise<T>,
+): Promise<T> {
+  if (options === null || typeof options !== "object") {
+    return await run(options); // the reader's own check names the mistake
+  }
+  if (options.onProgress !== undefined) return await run(options);
+  const progress = workProgress(label);
+  let ok = false;
+  try {
+    const result = await run({ ...options, onProgress: progress.onProgress });
+    ok = true;
+    return result;
+  } finally {
+    await progress.finish(!ok);
+  }
 }

@@ -24,6 +24,7 @@ export const SHOW_OPTIONS = {
   height: "number",
   axes: "boolean",
   title: "string",
+  colors: "object",
   document: "object",
   signal: "signal",
 } as const satisfies OptionSpec;

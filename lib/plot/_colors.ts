@@ -30,9 +30,48 @@ export const NOUN_PALETTE: readonly string[] = [
   "#3ca951", // leaf green
 ];
 
-/** One colour per noun, in the order given, cycling the palette. */
+/**
+ * The colour of the noun ranked `rank` (0: the most frequent): the palette's
+ * colours first, then colours spread around the hue circle by the golden
+ * angle at three lightnesses, none repeating a colour given before it.
+ */
+export function rankedColors(count: number): string[] {
+  const out: string[] = [];
+  const used = new Set<string>();
+  for (let rank = 0; rank < count; rank++) {
+    if (rank < NOUN_PALETTE.length) {
+      out.push(NOUN_PALETTE[rank]);
+      used.add(NOUN_PALETTE[rank]);
+      continue;
+    }
+    const k = rank - NOUN_PALETTE.length;
+    let color = "";
+    // A colour already given (8-bit channels hold only so many hues at one
+    // lightness) moves on in hue, saturation and lightness.
+    for (let step = 0; !color || used.has(color); step++) {
+      const hue = ((k + step * 0.37) * 137.508) % 360;
+      const light = [0.45, 0.58, 0.36][k % 3] + ((step * 7) % 11 - 5) * 0.012;
+      color = hslHex(hue, 0.72 - (step % 5) * 0.04, light);
+    }
+    used.add(color);
+    out.push(color);
+  }
+  return out;
+}
+
+/** One colour per noun, in the order given (rank 0 first); see {@link rankedColors}. */
 export function nounColors(nouns: readonly string[]): string[] {
-  return nouns.map((_, i) => NOUN_PALETTE[i % NOUN_PALETTE.length]);
+  return rankedColors(nouns.length);
+}
+
+function hslHex(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => {
+    const k = (n + h / 30) % 12;
+    const c = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(c * 255).toString(16).padStart(2, "0");
+  };
+  return `#${f(0)}${f(8)}${f(4)}`;
 }
 
 /** `[r, g, b]` of a `#rrggbb` colour. */

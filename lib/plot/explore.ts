@@ -16,7 +16,7 @@ import { StimulusArchive } from "../reader/stimuli.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
 import { checkSegArgsOnly, EXPLORE_OPTIONS } from "./_args.ts";
-import { nounColors } from "./_colors.ts";
+import { paletteOf } from "./palette.ts";
 import { readDrawn } from "./_overlay.ts";
 import { NEUTRAL_RGB, stimulusPixels } from "./_thumbnails.ts";
 import { EXPLORER_CSS, EXPLORER_SCRIPT } from "./_explorer_page.ts";
@@ -196,6 +196,8 @@ export async function explore(
     });
   }
   const id = `seg-explore-${crypto.randomUUID().slice(0, 8)}`;
+  // The reader's palette: a noun has one colour in every figure.
+  const palette = paletteOf(seg);
   const title = options.title ?? "Explorer";
   const data = {
     id,
@@ -208,7 +210,7 @@ export async function explore(
     matched: matched.length,
     neutral: `rgb(${NEUTRAL_RGB.join(",")})`,
     nouns,
-    colors: nounColors(nouns),
+    colors: nouns.map((n) => palette.get(n) ?? "#888888"),
     images,
   };
   const html = `<div id="${id}" class="seg-explore">` +

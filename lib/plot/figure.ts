@@ -7,6 +7,7 @@ import {
   type JupyterDisplayFn,
   setDisplay,
 } from "../display/jupyter.ts";
+import { setInspect } from "../display/inspect.ts";
 
 /**
  * The DOM document a figure is built with: a browser's `document`, or a
@@ -94,7 +95,22 @@ export function displayable<T extends object>(
     return { "text/html": el.outerHTML, "text/plain": summary };
   };
   setDisplay(figure, displayHook(bundle, null, kernel));
-  return figure;
+  // Inspected (console.log, a Promise's value), one line instead of its DOM.
+  return setInspect(figure, () => figureLine(figure as unknown as PlotElement));
+}
+
+/** `PlotFigure(<figure> "title", 640x620 px)` and how to show or save it. */
+export function figureLine(el: PlotElement): string {
+  const svg = el.tagName.toLowerCase() === "svg"
+    ? el
+    : [...el.querySelectorAll(":scope > svg")].at(-1);
+  const size = svg
+    ? `, ${svg.getAttribute("width")}x${svg.getAttribute("height")} px`
+    : "";
+  const title = el.querySelector("h2")?.textContent ?? "";
+  return `PlotFigure(<${el.tagName.toLowerCase()}>${
+    title ? ` ${JSON.stringify(title)}` : ""
+  }${size}): end a cell with it to show it; saveFigure(figure, "figure.png") saves it`;
 }
 
 const FIGURE_STYLES: Record<string, string> = {

@@ -11,7 +11,7 @@ import { checkSegArgsOnly, GALLERY_OPTIONS } from "./_args.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
-import { nounColors } from "./_colors.ts";
+import { paletteOf } from "./palette.ts";
 import { readDrawn } from "./_overlay.ts";
 import {
   compositeThumbnail,
@@ -131,8 +131,9 @@ export async function gallery(
   const matched = seg.images().filter((name) => byImage.has(name));
   const shown = matched.slice(0, limit);
   const nouns = nounsByFrequency(frame, shown);
-  const colors = nounColors(nouns);
-  const colorOf = new Map(nouns.map((n, i) => [n, colors[i]]));
+  // The reader's palette: a noun has one colour in every figure.
+  const palette = paletteOf(seg);
+  const colorOf = new Map(nouns.map((n) => [n, palette.get(n) ?? "#888888"]));
   const { w, h } = thumbnailSize(seg, size);
   using archive = options.stimulus === false
     ? null

@@ -207,7 +207,9 @@ async function meanMaskFor(
   // The streaming reader: masks decoded by the reader's worker pool and
   // this thread, in file order.
   // Each mask is added and dropped: its memory serves a later mask.
-  for await (const mask of seg.masks(rows, { signal, reuse: true })) {
+  // This function draws its own progress line: none from the stream.
+  const quiet = { signal, reuse: true, onProgress: () => {} };
+  for await (const mask of seg.masks(rows, quiet)) {
     addMask(sums, mask.data, W, H, gw, k, colOf);
     done++;
     onProgress?.({ done, total: rows.length });

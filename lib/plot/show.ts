@@ -10,7 +10,7 @@ import { Plot } from "../deps.ts";
 import { column } from "../reader/_frame.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import { didYouMean, requireName } from "../base/suggest.ts";
-import { nounColors } from "./_colors.ts";
+import { type NounColors, paletteOf, withColors } from "./palette.ts";
 import {
   displayable,
   type PlotDocument,
@@ -97,6 +97,14 @@ export interface ShowOptions extends MaskFilter {
    * @default {imageName}
    */
   title?: string;
+  /**
+   * Colours for some nouns (`#rrggbb`), in place of the reader's palette
+   * (`seg.palette()`: one colour per noun for the whole dataset, so a noun
+   * keeps its colour from figure to figure).
+   *
+   * @default {undefined} (`seg.palette()`)
+   */
+  colors?: NounColors;
   /**
    * The DOM document to build the figure with.
    *
@@ -193,7 +201,11 @@ export async function show(
   const gw = Math.min(innerW, W), gh = Math.min(innerH, H);
   const drawn = await readDrawn(seg, frame, gw, gh, signal);
   const nouns = [...new Set(drawn.map((d) => d.noun))];
-  const colors = nounColors(nouns);
+  // The dataset's palette, so a noun has one colour in every figure.
+  const palette = options.colors === undefined
+    ? paletteOf(seg)
+    : withColors(paletteOf(seg), options.colors, "show");
+  const colors = nouns.map((n) => palette.get(n)!);
   const colorOf = new Map(nouns.map((n, i) => [n, colors[i]]));
 
   const background = stimulus

@@ -190,4 +190,6 @@ export const STIMULUS_IMAGE_OPTIONS = {
 /** `MaskDisplayOptions`. */
 export const MASK_DISPLAY_OPTIONS = {
   size: "number",
+  crop: "boolean",
+  margin: "integer",
 } as const satisfies OptionSpec;

@@ -46,6 +46,26 @@ function cachePath(
   return join(userCacheDir(), "stats", `${sha256(path).slice(0, 16)}-${name}`);
 }
 
+/** Whether the whole file's sums are cached for this visual field and radius. */
+export function hasDegreeCache(
+  h5Path: string,
+  digest: string,
+  field: VisualField,
+  radius: number,
+  place: StatsCachePlace,
+): boolean {
+  const places: StatsCachePlace[] = place === "user"
+    ? ["user", "data"]
+    : ["data"];
+  return places.some((p) => {
+    try {
+      return Deno.statSync(cachePath(h5Path, digest, field, radius, p)).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Where the sums of every row come from: a cache (when `place`), else a scan. */
 export interface DegreeSumsOptions extends ScanOptions {
   /** The whole file's cache, keyed by `digest`; none when undefined. */

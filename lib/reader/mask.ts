@@ -7,6 +7,7 @@
 import { displayHook, setDisplay } from "../display/jupyter.ts";
 import { checkOptions } from "../base/args.ts";
 import { MASK_DISPLAY_OPTIONS } from "./_args.ts";
+import { CUSTOM_INSPECT, setInspect } from "../display/inspect.ts";
 import { encodePng } from "../display/png.ts";
 import { pngBundle } from "../display/image.ts";
 import { checkGridSize, poolMask } from "./_grid.ts";
@@ -37,6 +38,20 @@ export interface MaskDisplayOptions {
    * @default {320}
    */
   size?: number;
+  /**
+   * Show only the mask's pixel box with a margin around it, so a small
+   * object fills the display instead of being a dot in a black frame. An
+   * empty mask is shown whole.
+   *
+   * @default {false}
+   */
+  crop?: boolean;
+  /**
+   * With `crop`, the margin around the box in mask pixels.
+   *
+   * @default {a quarter of the box's longer side, at least 4}
+   */
+  margin?: number;
 }
 
 /**
@@ -190,14 +205,34 @@ export class Mask {
         `mask.display: size must be a positive number of pixels; got ${size}.`,
       );
     }
+    if (options.crop !== undefined && typeof options.crop !== "boolean") {
+      throw new TypeError(
+        `mask.display: crop must be true or false; got ${
+          JSON.stringify(options.crop)
+        }.`,
+      );
+    }
+    const margin = options.margin;
+    if (
+      margin !== undefined &&
+      !(typeof margin === "number" && margin >= 0 && Number.isInteger(margin))
+    ) {
+      throw new RangeError(
+        `mask.display: margin must be a whole number of pixels, 0 or more; got ${margin}.`,
+      );
+    }
+    const crop = options.crop === true ? this.#cropBox(margin) : null;
     const view: MaskDisplay = {
       mask: this,
       size,
-      bundle: () => this.#bundle(size),
+      bundle: () => this.#bundle(size, crop),
       toString: () => this.toString(),
     } as MaskDisplay;
     setDisplay(view, displayHook(view.bundle));
-    return view;
+    return setInspect(
+      view,
+      () => `MaskDisplay(${this.toString()}, ${size} px)`,
+    );
   }
 
   /**
@@ -214,8 +249,42 @@ export class Mask {
     return this.data;
   }
 
+  /** The box with its margin, clamped to the mask; `null` for an empty mask. */
+  #cropBox(margin?: number): [number, number, number, number] | null {
+    const box = this.bbox();
+    if (!box) return null;
+    const [x0, y0, x1, y1] = box;
+    const m = margin ?? Math.max(4, Math.round(Math.max(x1 - x0, y1 - y0) / 4));
+    return [
+      Math.max(0, x0 - m),
+      Math.max(0, y0 - m),
+      Math.min(this.width, x1 + m),
+      Math.min(this.height, y1 + m),
+    ];
+  }
+
+  /** PNG of the pixels inside `[x0, y0, x1, y1]`. */
+  #cropPng(box: [number, number, number, number]): Uint8Array {
+    const data = this.#pixels();
+    const [x0, y0, x1, y1] = box;
+    const w = x1 - x0, h = y1 - y0;
+    const rgba = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) {
+      const row = (y0 + y) * this.width + x0;
+      for (let x = 0, j = y * w * 4; x < w; x++, j += 4) {
+        const v = data[row + x] !== 0 ? 255 : 0;
+        rgba[j] = rgba[j + 1] = rgba[j + 2] = v;
+        rgba[j + 3] = 255;
+      }
+    }
+    return encodePng(rgba, w, h);
+  }
+
   /** The title and details lines of the display. */
-  #bundle(size: number): Record<string, string> {
+  #bundle(
+    size: number,
+    crop: [number, number, number, number] | null = null,
+  ): Record<string, string> {
     const area = this.area;
     const share = area / (this.width * this.height);
     const areaText = `area ${area.toLocaleString("en-US")} px (${
@@ -232,17 +301,31 @@ export class Mask {
         : []),
       areaText,
       `${this.width}x${this.height}`,
+      ...(crop
+        ? [`cropped to x ${crop[0]}-${crop[2]}, y ${crop[1]}-${crop[3]}`]
+        : []),
       ...(info ? [`row ${this.maskRow}`] : []),
     ].join(" · ");
     return pngBundle({
-      png: this.toPng(),
-      width: this.width,
-      height: this.height,
+      png: crop ? this.#cropPng(crop) : this.toPng(),
+      width: crop ? crop[2] - crop[0] : this.width,
+      height: crop ? crop[3] - crop[1] : this.height,
       size,
       title,
       details,
       text: `${this.toString()}, ${areaText}`,
     });
+  }
+
+  /**
+   * What `console.log(mask)` shows: one line with the area, not the
+   * `width * height` pixel values.
+   */
+  [CUSTOM_INSPECT](): string {
+    if (this.data.length !== this.width * this.height) {
+      return `${this.toString()}, memory reused by a later mask`;
+    }
+    return `${this.toString()}, area ${this.area.toLocaleString("en-US")} px`;
   }
 
   /** One line: where the mask comes from and its size. */

@@ -19,7 +19,11 @@ import {
 } from "./_args.ts";
 import type { AnalysisSource } from "./_analysis_source.ts";
 import { scanIntervals } from "./_scan.ts";
-import { type DegreeSums, degreeSums } from "./_degree_stats.ts";
+import {
+  type DegreeSums,
+  degreeSums,
+  hasDegreeCache,
+} from "./_degree_stats.ts";
 import {
   type Prf,
   type PrfOverlap as PrfOverlapResult,
@@ -46,7 +50,11 @@ import {
   type StatsCachePlace,
   writeStatsCache,
 } from "./_stats_cache.ts";
-import { MaskStreamer, type StreamOptions } from "./_stream.ts";
+import {
+  MaskStreamer,
+  type StreamOptions,
+  type StreamProgress,
+} from "./_stream.ts";
 
 export type { StreamOptions, StreamProgress } from "./_stream.ts";
 export type { ScanOptions } from "./_scan.ts";
@@ -513,6 +521,26 @@ export class SegmentationsReader implements Disposable {
       ? "data"
       : "user";
     const digest = place ? contentDigest(this.paths.h5) : "";
+    const radius = options.fovealRadius ?? 1;
+    if (!(radius >= 0 && Number.isFinite(radius))) {
+      throw new RangeError(
+        `seg.stats: fovealRadius must be a finite number of degrees >= 0; got ${radius}.`,
+      );
+    }
+    // One progress over both passes: the statistics, then the degree sums.
+    const degreeCached = place !== undefined &&
+      hasDegreeCache(this.paths.h5, digest, this.visualField, radius, place);
+    const report = options.onProgress;
+    const phase = (first: boolean) =>
+      report === undefined
+        ? undefined
+        : degreeCached
+        ? report
+        : (p: StreamProgress) =>
+          report({
+            done: (first ? 0 : p.total) + p.done,
+            total: 2 * p.total,
+          });
     let perRow = place
       ? readStatsCache(this.paths.h5, digest, this.length, place)
       : undefined;
@@ -523,7 +551,10 @@ export class SegmentationsReader implements Disposable {
         : [...new Set(rows)];
       const columns = CACHE_COLUMNS.map(() => new Float64Array(wanted.length));
       for await (
-        const item of this.#streamer.stream(wanted, "stats", options)
+        const item of this.#streamer.stream(wanted, "stats", {
+          ...options,
+          onProgress: phase(true),
+        })
       ) {
         const s = item.stats!;
         columns[0][item.index] = item.maskRow;
@@ -546,12 +577,6 @@ export class SegmentationsReader implements Disposable {
       );
       if (all && place) writeStatsCache(this.paths.h5, digest, perRow, place);
     }
-    const radius = options.fovealRadius ?? 1;
-    if (!(radius >= 0 && Number.isFinite(radius))) {
-      throw new RangeError(
-        `seg.stats: fovealRadius must be a finite number of degrees >= 0; got ${radius}.`,
-      );
-    }
     const all = selection === undefined || rows.length === this.length;
     const sums = await degreeSums(
       this.#analysisSource(),
@@ -563,7 +588,7 @@ export class SegmentationsReader implements Disposable {
       {
         place,
         digest,
-        onProgress: options.onProgress,
+        onProgress: phase(false),
         signal: options.signal,
       },
     );

@@ -7,7 +7,9 @@
 
 import { createCanvas, loadImage } from "../deps.ts";
 import { encodePng } from "../display/png.ts";
-import { displayHook } from "../display/jupyter.ts";
+import { displayHook, setDisplay } from "../display/jupyter.ts";
+import { pngBundle } from "../display/image.ts";
+import { CUSTOM_INSPECT, setInspect } from "../display/inspect.ts";
 
 /** The presentation background: middle grey, under transparent stimulus pixels. */
 export const PRESENTATION_GREY: readonly [number, number, number] = [
@@ -138,19 +140,55 @@ export class StimulusImage {
   }
 
   /**
-   * The Deno Jupyter kernel calls this to show the image inline as a PNG,
-   * with its one-line description as text.
+   * The image shown `size` pixels wide under its name, for a notebook
+   * cell's last line: `image.display({ size: 800 })`.
+   *
+   * @throws {RangeError} When `size` is not a positive number.
+   */
+  display(options: { size?: number } = {}): {
+    bundle(): Record<string, string>;
+  } {
+    const size = options?.size ?? 480;
+    if (!(typeof size === "number" && size > 0 && Number.isFinite(size))) {
+      throw new RangeError(
+        `image.display: size must be a positive number of pixels; got ${size}.`,
+      );
+    }
+    const bundle = () => this.#bundle(size);
+    const view = { bundle, toString: () => this.toString() };
+    setDisplay(view, displayHook(bundle));
+    return setInspect(view, () => `${this.toString()} shown ${size} px wide`);
+  }
+
+  #bundle(size: number): Record<string, string> {
+    const mode = this.channels === 4 ? "RGBA" : "RGB";
+    return pngBundle({
+      png: this.toPng(),
+      width: this.width,
+      height: this.height,
+      size,
+      title: this.name,
+      details:
+        `${this.width}x${this.height} ${mode} from ${this.format.toUpperCase()}`,
+      text: this.toString(),
+      background: "#ffffff",
+    });
+  }
+
+  /** What `console.log(image)` shows: one line, not the pixel values. */
+  [CUSTOM_INSPECT](): string {
+    return this.toString();
+  }
+
+  /**
+   * The Deno Jupyter kernel calls this to show the image inline, 480 px
+   * wide under its name (a 1000 px stimulus would fill the notebook); the
+   * display is the cell's one output (see lib/display/jupyter.ts).
    */
   [Symbol.for("Jupyter.display")]():
     | Record<string, string>
     | Promise<Record<string, string>> {
-    return displayHook(
-      () => ({
-        "image/png": base64(this.toPng()),
-        "text/plain": this.toString(),
-      }),
-      () => this.toString(),
-    )();
+    return displayHook(() => this.#bundle(480))();
   }
 }
 
@@ -270,12 +308,4 @@ export function pngHasAlpha(bytes: Uint8Array): boolean {
     p += 12 + length;
   }
   return false;
-}
-
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }

@@ -230,6 +230,14 @@ Deno.test({
       if (tables.length !== 1 || !html.includes(expected[i])) {
         lacking.push(`${cell.source} (${tables.length} tables)`);
       }
+      // The table is the cell's one output: no `shape:` line as its result.
+      const echoes = cell.outputs.filter((o) =>
+        o.output_type === "execute_result" &&
+        Object.keys(o.data ?? {}).length > 0
+      );
+      if (echoes.length > 0) {
+        lacking.push(`${cell.source} (a result besides the table)`);
+      }
     });
     assert.deepEqual(
       lacking,

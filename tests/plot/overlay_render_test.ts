@@ -9,7 +9,7 @@ import { createCanvas } from "../../lib/deps.ts";
 import { writeSample } from "../../lib/data/sample.ts";
 import { writeVlenBytesDataset } from "../../lib/hdf5/vlen_writer.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
-import { nounColors, rgbOf } from "../../lib/plot/_colors.ts";
+import { rgbOf } from "../../lib/plot/_colors.ts";
 import { StimulusArchive } from "../../lib/reader/stimuli.ts";
 import {
   checkTools,
@@ -175,7 +175,8 @@ Deno.test({
     const busyShot = band(pixels, 0, SLOT);
     const right = rightmostInk(busyShot);
     assert.ok(right <= 650, `the busy overlay reaches x = ${right}`);
-    nounColors(nouns).forEach((color, i) => {
+    const palette = seg.palette();
+    nouns.map((n) => palette.get(n)!).forEach((color, i) => {
       const n = countNear(busyShot, rgbOf(color));
       assert.ok(n >= 40, `${nouns[i]} (${color}): ${n} pixels`);
     });

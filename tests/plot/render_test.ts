@@ -4,7 +4,8 @@
 import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { NOUN_PALETTE, nounColors, rgbOf } from "../../lib/plot/_colors.ts";
+import { NOUN_PALETTE, rgbOf } from "../../lib/plot/_colors.ts";
+import { paletteFor } from "../../lib/plot/palette.ts";
 import { ensureSample } from "../../lib/data/sample.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import {
@@ -39,7 +40,7 @@ Deno.test({
     await Deno.mkdir(join(root, "config"));
 
     // The overlay's image and nouns, as the notebook picks them.
-    let image: string, nouns: string[];
+    let image: string, nouns: string[], colors: string[];
     {
       using seg = await Segmentations.open({ dataDir });
       const rows = (seg.metadata.toRecords() as {
@@ -58,6 +59,9 @@ Deno.test({
           rows.filter((r) => r.image_name === image).map((r) => r.noun),
         ),
       ];
+      // The dataset's palette, which every figure uses.
+      const palette = paletteFor(seg.metadata);
+      colors = nouns.map((n) => palette.get(n)!);
     }
 
     const { nb, path, missing } = await executeNotebook(
@@ -94,14 +98,13 @@ Deno.test({
     assert.equal(pixels.width, 1200);
 
     // Each noun's colour: legend swatch, label chip and outline, unblended.
-    const colors = nounColors(nouns);
     nouns.forEach((noun, i) => {
       const n = countNear(pixels, rgbOf(colors[i]));
       assert.ok(n >= 150, `${noun} (${colors[i]}): ${n} pixels, want >= 150`);
     });
     // A palette colour of no noun shown stays (almost) absent: the counts
     // above come from the overlay, not from colours that happen to match.
-    const unused = NOUN_PALETTE[nouns.length + 2];
+    const unused = NOUN_PALETTE.filter((c) => !colors.includes(c))[2];
     assert.ok(
       countNear(pixels, rgbOf(unused)) < 50,
       `unused palette colour ${unused} should be absent`,

@@ -2,7 +2,7 @@
 // archive, its filters, its raster, and what it does for uncovered images.
 import { tempDirAtExit } from "../_support/helpers.ts";
 import assert from "node:assert/strict";
-import { nounColors } from "../../lib/plot/_colors.ts";
+import { paletteFor } from "../../lib/plot/palette.ts";
 import {
   displayable,
   type PlotElement,
@@ -125,7 +125,11 @@ Deno.test("show: over the stimulus, one colour per noun with a legend, boxes and
 
   assert.deepEqual(legend(figure), nouns);
   assert.deepEqual(figure.scale("color")?.domain, nouns);
-  assert.deepEqual(figure.scale("color")?.range, nounColors(nouns));
+  const palette = paletteFor(seg.metadata);
+  assert.deepEqual(
+    figure.scale("color")?.range,
+    nouns.map((n) => palette.get(n)),
+  );
   assert.equal(figure.querySelector("h2")?.textContent, image);
 
   // The stimulus JPEG under the masks, stretched over the whole frame.
@@ -137,7 +141,7 @@ Deno.test("show: over the stimulus, one colour per noun with a legend, boxes and
 
   // One dashed box and one label per mask, coloured by noun.
   assert.equal(boxes(figure).length, rows.length);
-  const colorOf = new Map(nouns.map((n, i) => [n, nounColors(nouns)[i]]));
+  const colorOf = palette;
   boxes(figure).forEach((box, i) => {
     assert.equal(box.getAttribute("stroke"), colorOf.get(rows[i].noun));
   });
@@ -242,7 +246,11 @@ Deno.test("show: filters change what is drawn", async () => {
     boxes(one).length,
     rows.filter((r) => r.noun === second).length,
   );
-  assert.equal(one.scale("color")?.range?.[0], nounColors([second])[0]);
+  // The noun keeps its dataset colour when drawn alone.
+  assert.equal(
+    one.scale("color")?.range?.[0],
+    paletteFor(seg.metadata).get(second),
+  );
 
   const two = await show(seg, image, { nouns: [second, first] });
   // Legend order follows the image's rows, not the filter's order.

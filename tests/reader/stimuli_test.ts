@@ -257,7 +257,7 @@ Deno.test("stimulus images stored as h5wasm-written variable-length strings keep
   }
 });
 
-Deno.test("an image shows in Jupyter as a PNG of its own size; close() is safe twice", async () => {
+Deno.test("an image shows in Jupyter as its PNG, 480 px wide under its name (display({ size }) picks another); close() is safe twice", async () => {
   using stim = await loadStimuli({ dataDir: H5PY_FIXTURE });
   const image = await stim.images.image(OOD_NAME);
   const hook =
@@ -269,12 +269,19 @@ Deno.test("an image shows in Jupyter as a PNG of its own size; close() is safe t
     bundle["text/plain"],
     /shared_4rep_OOD_0007\.png, 24x12 RGB from PNG, composited over grey 128/,
   );
+  const html = bundle["text/html"];
+  assert.match(html, /<img [^>]*width="480" height="240"/);
+  assert.ok(html.includes(`>${OOD_NAME}</div>`), "titled with its name");
   const png = Uint8Array.from(
-    atob(bundle["image/png"]),
+    atob(/src="data:image\/png;base64,([^"]+)"/.exec(html)![1]),
     (c) => c.charCodeAt(0),
   );
   const decoded = await loadImage(png);
   assert.deepEqual([decoded.width, decoded.height], [24, 12]);
+  const small = image.display({ size: 96 }).bundle()["text/html"];
+  assert.match(small, /<img [^>]*width="96" height="48"/);
+  assert.throws(() => image.display({ size: 0 }), RangeError);
+  assert.equal(Deno.inspect(image), String(image), "one line, no pixels");
   stim.images.close();
   stim.images.close();
   assert.throws(() => stim.images.names(), /closed/);
