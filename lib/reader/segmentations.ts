@@ -537,9 +537,10 @@ export class SegmentationsReader implements Disposable {
         : degreeCached
         ? report
         : (p: StreamProgress) =>
+          // In masks: each pass counts for half of each mask.
           report({
-            done: (first ? 0 : p.total) + p.done,
-            total: 2 * p.total,
+            done: Math.floor(((first ? 0 : p.total) + p.done) / 2),
+            total: p.total,
           });
     let perRow = place
       ? readStatsCache(this.paths.h5, digest, this.length, place)

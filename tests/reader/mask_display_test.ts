@@ -51,6 +51,6 @@ Deno.test("mask.display: an empty mask shows whole; bad options are errors namin
   assert.throws(() => mask.display({ margin: 1.5 }), RangeError);
   assert.throws(
     () => mask.display({ cropped: true } as never),
-    /unknown option "cropped"; the options are size, crop, margin/,
+    /unknown option "cropped" in options; did you mean "crop"\? \(accepted: size, crop, margin\)/,
   );
 });
