@@ -130,7 +130,7 @@ export function readMetadata(path: string): pl.DataFrame {
   checkString("readMetadata", "path", path);
   const bytes = readBytes(path);
   const header = headerOf(bytes, path);
-  checkHeader(header, path);
+  checkHeader(pandasNames(header), path);
   // Polars parses fast (natively); what it may read differently from pandas
   // is checked after, and anything doubtful is read again by the strict
   // reader below, whose errors name the line and column.
@@ -430,9 +430,9 @@ function checkHeader(header: string[], path: string): void {
     const seen = first.get(h);
     if (seen !== undefined) {
       throw new Error(
-        `${path}: the header names column ${JSON.stringify(h)} twice (columns ${
-          seen + 1
-        } and ${
+        `${path}: line 1: the header names column ${
+          JSON.stringify(h)
+        } twice (columns ${seen + 1} and ${
           i + 1
         }); which one is meant is unclear: rename or remove one, or download the CSV again.`,
       );
@@ -441,7 +441,7 @@ function checkHeader(header: string[], path: string): void {
     const bare = h.trim();
     if (bare !== h && (METADATA_COLUMNS as readonly string[]).includes(bare)) {
       throw new Error(
-        `${path}: header column ${i + 1} is ${
+        `${path}: line 1: header column ${i + 1} is ${
           JSON.stringify(h)
         }, with spaces around the name; it must be ${
           JSON.stringify(bare)
@@ -460,7 +460,7 @@ function checkHeader(header: string[], path: string): void {
   }
 }
 
-/** Column names of the CSV's first record (quotes removed, BOM dropped). */
+/** Column names of the CSV's first record as written (quotes removed, BOM dropped). */
 function headerOf(bytes: Uint8Array, path: string): string[] {
   let end = bytes.findIndex((b) => b === 0x0a || b === 0x0d);
   if (end < 0) end = bytes.length;
@@ -475,5 +475,5 @@ function headerOf(bytes: Uint8Array, path: string): string[] {
       : decodeCsvBytes(bytes, { name: path }),
     { name: path },
   );
-  return pandasNames(records[0].fields);
+  return records[0].fields;
 }
