@@ -30,7 +30,6 @@ export class MetadataIndex {
     h5Path: string,
   ) {
     this.#frame = frame;
-    const mask = pl.col("mask_row");
     const outside = (r: number, m: number) =>
       new RangeError(
         `${csvPath}: mask_row ${m} on ${
@@ -40,43 +39,34 @@ export class MetadataIndex {
             maskCount - 1
           }; the CSV and the HDF5 file do not belong together: download both again.`,
       );
-    // Strict casts: a value that does not fit is an error, never a null
-    // quietly filled in (readMetadata refuses such values first).
-    let columns: pl.DataFrame;
-    try {
-      columns = frame.select(
-        mask.cast(pl.Int32, true),
-        pl.col("instance_id").cast(pl.Int32, true).fillNull(pl.lit(-1)),
-        pl.col("localized").cast(pl.Int8, true).fillNull(pl.lit(0)),
-        pl.col("image_name").cast(pl.Categorical).toPhysical(),
+    const ints = int32Columns(frame, maskCount);
+    if (!ints) {
+      const rows = frame.getColumn("mask_row").toArray();
+      const r = rows.findIndex((m) =>
+        m === null || !(Number(m) >= 0 && Number(m) < maskCount)
       );
-    } catch (err) {
-      const rows = frame.getColumn("mask_row").toArray().map(Number);
-      const r = rows.findIndex((m) => m < 0 || m >= maskCount);
-      if (r >= 0) throw outside(r, rows[r]);
+      if (r >= 0) {
+        if (rows[r] === null) {
+          throw new TypeError(
+            `${csvPath}: mask_row is empty on ${
+              lineOf(csvPath, r)
+            }; every row needs its HDF5 row: download the CSV again.`,
+          );
+        }
+        throw outside(r, Number(rows[r]));
+      }
       throw new RangeError(
-        `${csvPath}: instance_id or localized holds a value out of range; download the CSV again.`,
-        { cause: err },
+        `${csvPath}: instance_id or localized holds a value out of range (or none); download the CSV again.`,
       );
     }
-    const maskRows = columns.getColumn("mask_row");
-    if (maskRows.nullCount() > 0) {
-      const r = maskRows.isNull().toArray().indexOf(true);
-      throw new TypeError(
-        `${csvPath}: mask_row is empty on ${
-          lineOf(csvPath, r)
-        }; every row needs its HDF5 row: download the CSV again.`,
-      );
-    }
-    this.maskRow = maskRows.toTypedArray() as Int32Array;
-    for (let r = 0; r < this.maskRow.length; r++) {
-      const m = this.maskRow[r];
-      if (m < 0 || m >= maskCount) throw outside(r, m);
-    }
-    this.instance = columns.getColumn("instance_id")
-      .toTypedArray() as Int32Array;
-    this.localized = columns.getColumn("localized").toTypedArray() as Int8Array;
-    const images = codes(frame, columns, "image_name");
+    this.maskRow = ints.maskRow;
+    this.instance = ints.instance;
+    this.localized = ints.localized;
+    const images = codes(
+      frame,
+      frame.select(pl.col("image_name").cast(pl.Categorical).toPhysical()),
+      "image_name",
+    );
     this.#imageCodes = images.codes;
     this.#imageNames = images.values ?? [];
     this.#csvRowByMask = new Int32Array(maskCount).fill(-1);
@@ -173,23 +163,20 @@ export class MetadataIndex {
  */
 function codes(
   frame: pl.DataFrame,
-  columns: pl.DataFrame,
+  physical: pl.DataFrame,
   name: string,
 ): { codes: Uint32Array | null; values: string[] | null } {
-  const physical = columns.getColumn(name);
-  if (physical.nullCount() > 0) return { codes: null, values: null };
-  const col = pl.col(name);
-  const values = frame.select(col.filter(col.isFirstDistinct()))
-    .getColumn(name).toArray() as string[];
-  const c = physical.toTypedArray() as Uint32Array;
+  const column = physical.getColumn(name);
+  if (column.nullCount() > 0) return { codes: null, values: null };
+  const c = column.toTypedArray() as Uint32Array;
   // Codes must appear as 0, 1, 2, ... at each value's first row, so that
-  // code k is values[k].
-  let next = 0;
+  // code k is the value of the k-th first row.
+  const firsts: number[] = [];
   for (let r = 0; r < c.length; r++) {
-    if (c[r] === next) next++;
-    else if (c[r] > next) return { codes: null, values: null };
+    if (c[r] === firsts.length) firsts.push(r);
+    else if (c[r] > firsts.length) return { codes: null, values: null };
   }
-  if (next !== values.length) return { codes: null, values: null };
+  const values = frame.getColumn(name).gather(firsts).toArray() as string[];
   return { codes: c, values };
 }
 
@@ -198,6 +185,48 @@ function decode(codes: Uint32Array, values: string[]): string[] {
   const out = new Array<string>(codes.length);
   for (let r = 0; r < codes.length; r++) out[r] = values[codes[r]];
   return out;
+}
+
+/**
+ * `mask_row`, `instance_id` and `localized` as 32- and 8-bit arrays, taken
+ * from the low words of Polars' Int64 arrays once their extremes show every
+ * value fits (no native cast pass), or `null` when one does not fit or is
+ * missing (`localized` may be: then it is filled with 0 by a cast).
+ */
+function int32Columns(
+  frame: pl.DataFrame,
+  maskCount: number,
+): { maskRow: Int32Array; instance: Int32Array; localized: Int8Array } | null {
+  const fits = (name: string, lo: number, hi: number) => {
+    const col = frame.getColumn(name);
+    if (col.length === 0) return col;
+    if (col.nullCount() > 0 && name !== "localized") return null;
+    if (col.nullCount() === col.length) return col;
+    return Number(col.min()) >= lo && Number(col.max()) <= hi ? col : null;
+  };
+  const m = fits("mask_row", 0, maskCount - 1);
+  const i = fits("instance_id", -(2 ** 31), 2 ** 31 - 1);
+  const l = fits("localized", 0, 1);
+  if (!m || !i || !l) return null;
+  const low = (col: pl.Series, out: Int32Array | Int8Array) => {
+    if (String(col.dtype) !== "Int64") {
+      out.set(col.cast(pl.Float64).toTypedArray() as Float64Array);
+      return out;
+    }
+    const big = col.toTypedArray() as BigInt64Array;
+    // Little-endian: the low 32 bits of value k are word 2k.
+    const words = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
+    for (let k = 0; k < out.length; k++) out[k] = words[2 * k];
+    return out;
+  };
+  const n = frame.height;
+  return {
+    maskRow: low(m, new Int32Array(n)) as Int32Array,
+    instance: low(i, new Int32Array(n)) as Int32Array,
+    localized: l.nullCount() > 0
+      ? numeric(frame, "localized", pl.Int8, 0) as Int8Array
+      : low(l, new Int8Array(n)) as Int8Array,
+  };
 }
 
 /** A numeric column as a typed array, nulls replaced by `fill`. */

@@ -184,20 +184,11 @@ export function readWithPolars(
     new Set(header).size !== header.length || header.includes("") ||
     METADATA_COLUMNS.some((c) => !header.includes(c))
   ) return null;
-  // Byte scans through a one-byte string view of the file (native
-  // indexOf), far cheaper than looping over the bytes.
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const chars = buffer.toString("latin1");
+  const bytesSeen = scanBytes(bytes, buffer);
   // Polars ends lines at "\n" (a "\r" before it is dropped); pandas also at
   // a lone "\r": those files go to the strict reader, as do NUL bytes.
-  for (
-    let at = chars.indexOf("\r");
-    at >= 0;
-    at = chars.indexOf("\r", at + 2)
-  ) {
-    if (chars.charCodeAt(at + 1) !== 10) return null;
-  }
-  if (chars.includes("\0")) return null;
+  if (bytesSeen.loneCr || bytesSeen.nul) return null;
   // Bytes that are not UTF-8 (Polars would refuse them too; this is cheaper).
   if (!isUtf8(bytes)) return null;
   let df: pl.DataFrame;
@@ -234,7 +225,7 @@ export function readWithPolars(
   if (!range("localized", 0, 1)) return null;
   // Empty text: an error in a required column, missing in the others (as
   // in pandas); Polars reads a quoted "" as "", which needs "" in the file.
-  const text = chars.includes('""')
+  const text = bytesSeen.emptyQuotes
     ? header.filter((h) => dtypeOf(h) === pl.Utf8)
     : [];
   const empty = text.length === 0 ? [] : df.select(
@@ -257,6 +248,39 @@ export function readWithPolars(
     );
   }
   return df;
+}
+
+/** Bytes per window of {@link scanBytes}. */
+const WINDOW = 1 << 20;
+
+/**
+ * Whether the file holds a lone `\r`, a NUL byte or `""`, found by native
+ * `indexOf` over one-byte string views of 1 MiB windows (a loop over the
+ * bytes costs more; one view of a large file would double its memory).
+ */
+function scanBytes(
+  bytes: Uint8Array,
+  buffer: Buffer,
+): { loneCr: boolean; nul: boolean; emptyQuotes: boolean } {
+  let loneCr = false, nul = false, emptyQuotes = false;
+  for (let start = 0; start < bytes.length; start += WINDOW) {
+    // One byte of overlap, so that a pair across windows is seen.
+    const chars = buffer.toString(
+      "latin1",
+      start,
+      Math.min(bytes.length, start + WINDOW + 1),
+    );
+    for (
+      let at = chars.indexOf("\r");
+      at >= 0;
+      at = chars.indexOf("\r", at + 1)
+    ) {
+      if (bytes[start + at + 1] !== 10) loneCr = true;
+    }
+    nul ||= chars.includes("\0");
+    emptyQuotes ||= chars.includes('""');
+  }
+  return { loneCr, nul, emptyQuotes };
 }
 
 function dtypeOf(column: string): pl.DataType {
