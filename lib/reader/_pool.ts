@@ -42,8 +42,7 @@ const RING_SLOTS = 32;
  * collector outlives many reader open / close cycles. Only a ring whose
  * slots were all given back is kept (a slot comes back once its worker
  * wrote it), so no old worker or stream can still touch it; spares are
- * dropped after
- * SPARE_MS unused, so memory returns once readers stop.
+ * dropped after SPARE_MS unused, so memory returns once readers stop.
  */
 const spares: Ring[] = [];
 const MAX_SPARES = Math.max(2, navigator.hardwareConcurrency ?? 2);
