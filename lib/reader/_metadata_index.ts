@@ -18,7 +18,7 @@ export class MetadataIndex {
   readonly #frame: pl.DataFrame;
   readonly #imageCodes: Uint32Array | null;
   readonly #imageNames: string[];
-  readonly #rowsByImage = new Map<string, number[]>();
+  #rowsByImage: Map<string, number[]> | undefined;
   readonly #csvRowByMask: Int32Array;
   #noun: (string | null)[] | undefined;
   #details: { score: Float64Array; box: Float64Array[] } | undefined;
@@ -73,27 +73,35 @@ export class MetadataIndex {
     const byMask = this.#csvRowByMask;
     const maskRow = this.maskRow;
     for (let r = maskRow.length - 1; r >= 0; r--) byMask[maskRow[r]] = r;
-    const rowsByImage = this.#rowsByImage;
-    if (images.codes) {
-      const lists = images.values!.map(() => [] as number[]);
-      const c = images.codes;
-      for (let r = 0; r < c.length; r++) lists[c[r]].push(r);
-      for (let k = 0; k < lists.length; k++) {
-        rowsByImage.set(images.values![k], lists[k]);
-      }
-    } else {
+    if (!images.codes) {
       const names = frame.getColumn("image_name").toArray() as (
         | string
         | null
       )[];
       this.#imageNames = names.map((n) => n ?? "");
+      const rowsByImage = new Map<string, number[]>();
       for (let r = 0; r < names.length; r++) {
         const image = names[r] ?? "";
         const rows = rowsByImage.get(image);
         if (rows) rows.push(r);
         else rowsByImage.set(image, [r]);
       }
+      this.#rowsByImage = rowsByImage;
     }
+  }
+
+  /**
+   * Image name -> CSV rows, in CSV order; from the codes on first use (the
+   * image names alone are known at open).
+   */
+  #byImage(): Map<string, number[]> {
+    if (this.#rowsByImage) return this.#rowsByImage;
+    const c = this.#imageCodes!, names = this.#imageNames;
+    const lists = names.map(() => [] as number[]);
+    for (let r = 0; r < c.length; r++) lists[c[r]].push(r);
+    const map = new Map<string, number[]>();
+    for (let k = 0; k < lists.length; k++) map.set(names[k], lists[k]);
+    return this.#rowsByImage = map;
   }
 
   /**
@@ -114,17 +122,19 @@ export class MetadataIndex {
   }
 
   get imageCount(): number {
-    return this.#rowsByImage.size;
+    return this.#imageCodes ? this.#imageNames.length : this.#rowsByImage!.size;
   }
 
   /** CSV rows of an image, in CSV order. */
   rowsOf(imageName: string): readonly number[] {
-    return this.#rowsByImage.get(imageName) ?? EMPTY;
+    return this.#byImage().get(imageName) ?? EMPTY;
   }
 
-  /** Image names in first-appearance order (Map keeps insertion order). */
+  /** Image names in first-appearance order. */
   imageNames(): string[] {
-    return [...this.#rowsByImage.keys()];
+    return this.#imageCodes
+      ? [...this.#imageNames]
+      : [...this.#rowsByImage!.keys()];
   }
 
   /** The first CSV row that names HDF5 row `maskRow`, or -1. */

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { csvField, splitCsvLine } from "../../lib/data/csv.ts";
 import { readMetadata, Segmentations } from "../../mod.ts";
+import { MetadataIndex } from "../../lib/reader/_metadata_index.ts";
 import {
   copyOfH5pyFixture,
   H5PY_FIXTURE,
@@ -417,4 +418,34 @@ Deno.test("a CRLF CSV takes the same fast read as LF: same frame and lookups, qu
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the open-time index (categorical codes, low words of Int64 arrays) answers as a plain index of the same frame", async () => {
+  const dir = await tempDirAtExit("seg-index-");
+  const path = join(dir, "long.csv");
+  await Deno.writeTextFile(path, LONG);
+  const frame = readMetadata(path);
+  const index = new MetadataIndex(frame, 10, path, "masks.h5");
+  const names = frame.getColumn("image_name").toArray() as string[];
+  const byImage = new Map<string, number[]>();
+  names.forEach((n, r) => {
+    const rows = byImage.get(n);
+    if (rows) rows.push(r);
+    else byImage.set(n, [r]);
+  });
+  assert.deepEqual(index.imageNames(), [...byImage.keys()]);
+  assert.equal(index.imageCount, byImage.size);
+  for (const [name, rows] of byImage) {
+    assert.deepEqual(index.rowsOf(name), rows);
+  }
+  assert.deepEqual(index.noun, frame.getColumn("noun").toArray());
+  const numbers = (c: string) => frame.getColumn(c).toArray().map(Number);
+  assert.deepEqual(Array.from(index.maskRow), numbers("mask_row"));
+  assert.deepEqual(Array.from(index.instance), numbers("instance_id"));
+  assert.deepEqual(Array.from(index.localized), numbers("localized"));
+  for (const r of [0, 7, 12345, frame.height - 1]) {
+    assert.equal(index.info(r).imageName, names[r]);
+    assert.equal(index.info(r).noun, frame.getColumn("noun").get(r));
+  }
+  assert.equal(index.csvRowOfMask(3), numbers("mask_row").indexOf(3));
 });
