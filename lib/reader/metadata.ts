@@ -189,6 +189,9 @@ export function readWithPolars(
   // Polars ends lines at "\n" (a "\r" before it is dropped); pandas also at
   // a lone "\r": those files go to the strict reader, as do NUL bytes.
   if (bytesSeen.loneCr || bytesSeen.nul) return null;
+  // A field of only blanks: Polars reads it as a missing number, pandas as
+  // text (so it is an error): the strict reader decides.
+  if (bytesSeen.blankField) return null;
   // Bytes that are not UTF-8 (Polars would refuse them too; this is cheaper).
   if (!isUtf8(bytes)) return null;
   let df: pl.DataFrame;
@@ -254,15 +257,22 @@ export function readWithPolars(
 const WINDOW = 1 << 20;
 
 /**
- * Whether the file holds a lone `\r`, a NUL byte or `""`, found by native
+ * Whether the file holds a lone `\r`, a NUL byte, `""` or a field of only
+ * spaces and tabs after a comma (also inside quotes: then the strict reader
+ * reads the file, to the same values), found by native
  * `indexOf` over one-byte string views of 1 MiB windows (a loop over the
  * bytes costs more; one view of a large file would double its memory).
  */
 function scanBytes(
   bytes: Uint8Array,
   buffer: Buffer,
-): { loneCr: boolean; nul: boolean; emptyQuotes: boolean } {
-  let loneCr = false, nul = false, emptyQuotes = false;
+): {
+  loneCr: boolean;
+  nul: boolean;
+  emptyQuotes: boolean;
+  blankField: boolean;
+} {
+  let loneCr = false, nul = false, emptyQuotes = false, blankField = false;
   for (let start = 0; start < bytes.length; start += WINDOW) {
     // One byte of overlap, so that a pair across windows is seen.
     const chars = buffer.toString(
@@ -279,8 +289,22 @@ function scanBytes(
     }
     nul ||= chars.includes("\0");
     emptyQuotes ||= chars.includes('""');
+    for (const after of [", ", ",\t"]) {
+      for (
+        let at = chars.indexOf(after);
+        at >= 0 && !blankField;
+        at = chars.indexOf(after, at + 1)
+      ) {
+        let k = start + at + 1;
+        while (bytes[k] === 32 || bytes[k] === 9) k++;
+        const next = bytes[k];
+        if (next === undefined || next === 44 || next === 10 || next === 13) {
+          blankField = true;
+        }
+      }
+    }
   }
-  return { loneCr, nul, emptyQuotes };
+  return { loneCr, nul, emptyQuotes, blankField };
 }
 
 function dtypeOf(column: string): pl.DataType {

@@ -160,6 +160,10 @@ const SAME: [string, string | Uint8Array][] = [
   ["localized empty", withCell(3, "localized", "")],
   ["mask_file empty", withCell(3, "mask_file", "")],
   ["mask_file quoted empty", withCell(3, "mask_file", '""')],
+  [
+    "mask_file of only blanks (text to pandas)",
+    withCell(3, "mask_file", " \t "),
+  ],
   ["a row short of fields", withLine(3, (f) => f.slice(0, 10))],
   [
     "an unnamed extra column",
@@ -269,6 +273,19 @@ const REFUSED: Refused[] = [
         (p: Pandas) => !("error" in p) && p.dtypes.score === "object",
       ] as Refused
     ),
+  [
+    "score of only blanks",
+    withCell(3, "score", "  "),
+    /line 3: score " {2}" is not a number \(column 5/,
+    // pandas keeps the column as text
+    (p) => !("error" in p) && p.dtypes.score === "object",
+  ],
+  [
+    "localized of only a tab",
+    withCell(3, "localized", "\t"),
+    /line 3: localized "\\t" is not an integer \(column 10/,
+    (p) => !("error" in p) && p.dtypes.localized === "object",
+  ],
   [
     "a header naming noun twice",
     BASE.replace("noun,instance_id", "noun,noun").replace(
