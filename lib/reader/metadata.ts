@@ -169,12 +169,14 @@ function readBytes(path: string): Uint8Array {
 /**
  * The metadata through Polars (native, typed), or `null` when the file
  * needs the strict reader: a lone `\r` (pandas ends a line there, Polars
- * does not), a blank line, a row with more fields than the header (Polars
- * would drop them silently), an empty required value, a missing-value word,
- * `NaN` or infinity in a number column, an `instance_id` outside 32 bits, a
- * `localized` other than 0 or 1, or anything Polars cannot parse (bytes that
- * are not UTF-8 included). Each check is one native pass or one expression;
- * well-formed files, the real one included, never leave this path.
+ * does not), a NUL byte, a field of only blanks, bytes that are not UTF-8,
+ * a blank line, a row with more fields than the header (Polars would drop
+ * them silently), an empty required value, a missing-value word, `NaN` or
+ * infinity in a number column, an `instance_id` outside 32 bits, a
+ * `localized` other than 0 or 1, or anything Polars cannot parse. Each
+ * check is one native pass or a column's kept count, sum or extreme;
+ * well-formed files, CRLF ones and the real one included, never leave this
+ * path.
  */
 export function readWithPolars(
   bytes: Uint8Array,
