@@ -36,6 +36,40 @@ const DONE_SLOTS = 4096;
 /** Masks a worker's ring holds: its queue plus answers not yet delivered. */
 const RING_SLOTS = 32;
 
+/**
+ * Rings of ended pools, lent to the next pool's workers: each holds
+ * RING_SLOTS masks (32 MB at 1000 x 1000), and a ring left to the garbage
+ * collector outlives many reader open / close cycles. Only a ring whose
+ * slots were all given back is kept (a slot comes back once its worker
+ * wrote it), so no old worker or stream can still touch it; spares are
+ * dropped after SPARE_MS unused, so memory returns once readers stop.
+ */
+const spares: Ring[] = [];
+const MAX_SPARES = Math.max(2, navigator.hardwareConcurrency ?? 2);
+const SPARE_MS = 5_000;
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
+
+function keepSpare(ring: Ring): void {
+  if (spares.length >= MAX_SPARES) return;
+  spares.push(ring);
+  if (spareTimer !== undefined) clearTimeout(spareTimer);
+  spareTimer = setTimeout(() => {
+    spares.length = 0;
+    spareTimer = undefined;
+  }, SPARE_MS);
+  Deno.unrefTimer(spareTimer);
+}
+
+function takeSpare(slotBytes: number): Ring | undefined {
+  const k = spares.findIndex((r) => r.slotBytes === slotBytes);
+  return k < 0 ? undefined : spares.splice(k, 1)[0];
+}
+
+/** Spare rings held (see {@link keepSpare}); for tests. */
+export function spareRings(): number {
+  return spares.length;
+}
+
 /** One worker of the pool. */
 export interface Lane {
   readonly index: number;
@@ -207,11 +241,14 @@ export class DecodePool {
 
   #hasSlot(lane: Lane, slotBytes: number): boolean {
     if (lane.ring?.slotBytes !== slotBytes) {
+      const spare = takeSpare(slotBytes);
+      spare?.status.fill(0);
       const ring: Ring = {
         id: this.#nextRing++,
         slotBytes,
-        buffer: new SharedArrayBuffer(slotBytes * RING_SLOTS),
-        status: new Int32Array(new SharedArrayBuffer(4 * RING_SLOTS)),
+        buffer: spare?.buffer ?? new SharedArrayBuffer(slotBytes * RING_SLOTS),
+        status: spare?.status ??
+          new Int32Array(new SharedArrayBuffer(4 * RING_SLOTS)),
         free: Array.from({ length: RING_SLOTS }, (_, i) => RING_SLOTS - 1 - i),
       };
       lane.ring = ring;
@@ -302,6 +339,11 @@ export class DecodePool {
     for (const lane of this.#lanes) {
       lane.dead = true;
       lane.worker.terminate();
+      const ring = lane.ring;
+      lane.ring = undefined;
+      // Every slot back: each task's worker wrote its slot and is done
+      // with it (answers may still be on their way: they touch no slot).
+      if (ring && ring.free.length === RING_SLOTS) keepSpare(ring);
     }
     this.#lanes = [];
     const pending = [...this.#pending.values()];
