@@ -1,18 +1,21 @@
 /**
  * Inflate a chunk's zlib stream straight into a caller's buffer, with the
- * inflater chosen once per thread: libdeflate through FFI where the system
- * has it and FFI is allowed, else node:zlib.
- * `LAION_FMRI_INFLATE=zlib` forces node:zlib, `=libdeflate` requires
- * libdeflate; `LAION_FMRI_LIBDEFLATE` names the library file to load. Every
- * thread reads the same variables and permissions, so workers choose what
- * the calling thread chose. Both give the same bytes and the same errors:
- * a stream libdeflate refuses is inflated again by node:zlib for its words.
+ * inflater chosen once per thread: node:zlib's reused stream by default,
+ * libdeflate through FFI when asked for (`LAION_FMRI_INFLATE=libdeflate`, or
+ * `LAION_FMRI_LIBDEFLATE` naming the library file) or when that stream is
+ * missing, where libdeflate loads and FFI is already allowed (asking for
+ * it would prompt). `LAION_FMRI_INFLATE=zlib` forces node:zlib. What is asked
+ * for and cannot be had is an error, never a silent node:zlib. Every thread
+ * reads the same variables and permissions, so workers choose what the
+ * calling thread chose. Both give the same bytes and the same errors: a
+ * stream libdeflate refuses is inflated again by node:zlib for its words.
  *
  * The node:zlib path reuses one zlib stream per thread: `inflateSync` builds
  * a stream object and a fresh output buffer per call, and on 1 MB masks that
  * fresh memory (page faults) costs several times the inflate itself. It uses
  * the zlib handle behind node:zlib's Inflate (Deno and Node give it the same
- * `writeSync`/`reset`); without it, callers fall back to `inflateSync`.
+ * `writeSync`/`reset`); without it (and libdeflate), callers fall back to
+ * `inflateSync`.
  *
  * @module
  */
@@ -206,15 +209,19 @@ function choose(): Choice {
         `${INFLATE_ENV}=${
           JSON.stringify(raw)
         } is not an inflater: use "zlib" (node:zlib), ` +
-          `"libdeflate" (required) or "auto" (libdeflate where it loads), or unset it`,
+          `"libdeflate" (required) or "auto" (the default), or unset it`,
       ),
     };
   }
   if (mode === "zlib" || mode === "node:zlib") return { name: "node:zlib" };
+  const path = env(LIBDEFLATE_ENV)?.trim();
+  // Left to choose, node:zlib's reused stream: on the masks' format it
+  // inflated faster than libdeflate 1.14 in `deno task bench` (both into
+  // one buffer). libdeflate replaces inflateSync where that stream is missing.
+  if (mode === "auto" && !path && canZlibInto()) return { name: "node:zlib" };
   const lib = libdeflateHere();
   if (!(lib instanceof Error)) return { name: "libdeflate 1.x", lib };
   // Asked for by name: its absence is an error, never a silent node:zlib.
-  const path = env(LIBDEFLATE_ENV)?.trim();
   const asked = path
     ? `${LIBDEFLATE_ENV}=${path}`
     : mode === "libdeflate"

@@ -347,16 +347,21 @@ async function choiceIn(
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-test("the choice: libdeflate by default, node:zlib when forced or without FFI; workers choose the same", async () => {
+test("the choice: node:zlib by default, libdeflate when asked for, node:zlib without FFI; workers choose the same", async () => {
   const libdeflate = {
     main: "libdeflate 1.x",
     worker: "libdeflate 1.x",
     inflate: "ok",
   };
   const zlib = { main: "node:zlib", worker: "node:zlib", inflate: "ok" };
-  assert.deepEqual(await choiceIn({}), libdeflate);
+  assert.deepEqual(await choiceIn({}), zlib);
+  assert.deepEqual(await choiceIn({ LAION_FMRI_INFLATE: "auto" }), zlib);
   assert.deepEqual(
     await choiceIn({ LAION_FMRI_INFLATE: "libdeflate" }),
+    libdeflate,
+  );
+  assert.deepEqual(
+    await choiceIn({ LAION_FMRI_INFLATE: " LibDeflate " }),
     libdeflate,
   );
   assert.deepEqual(await choiceIn({ LAION_FMRI_INFLATE: "zlib" }), zlib);
