@@ -38,7 +38,7 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** One loaded libdeflate: a decompressor of this thread. */
-export interface Libdeflate {
+export interface Libdeflate extends Disposable {
   /** Where it was loaded from (a file name for the loader's search path). */
   path: string;
   /**
@@ -52,6 +52,8 @@ export interface Libdeflate {
     input: Uint8Array,
     out: Uint8Array,
   ): { result: number; written: number };
+  /** Frees the decompressor and unloads the library. Safe to call twice. */
+  close(): void;
 }
 
 /** The shared libraries tried, in order, for this system. */
@@ -81,9 +83,9 @@ export function libdeflateCandidates(
 }
 
 /**
- * Opens libdeflate from `path` and allocates this thread's decompressor,
- * kept for the life of the thread (one per thread: a decompressor is not
- * safe to share).
+ * Opens libdeflate from `path` and allocates a decompressor for this
+ * thread (a decompressor is not safe to share between threads); the
+ * inflater keeps it for the life of the thread.
  *
  * @throws {Error} When FFI is not allowed, the file does not load or lacks
  *   libdeflate's zlib decoder.
@@ -99,9 +101,19 @@ export function openLibdeflate(path: string): Libdeflate {
   // Reused for every call: the sizes libdeflate reports.
   const inBytes = new BigUint64Array(1);
   const outBytes = new BigUint64Array(1);
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    lib.symbols.libdeflate_free_decompressor(d);
+    lib.close();
+  };
   return {
     path,
+    close,
+    [Symbol.dispose]: close,
     zlibDecompress(input, out) {
+      if (closed) throw new Error(`libdeflate from ${path} is closed`);
       outBytes[0] = 0n;
       const result = decompress(
         d,

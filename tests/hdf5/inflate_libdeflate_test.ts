@@ -146,14 +146,14 @@ function gzipStreams(path: string): { stream: Uint8Array; size: number }[] {
 test("libdeflate's zlib decoder checks the header, the Adler-32 and the length itself", () => {
   const path = libdeflateCandidates().find((p) => {
     try {
-      openLibdeflate(p);
+      openLibdeflate(p).close();
       return true;
     } catch {
       return false;
     }
   });
   assert.ok(path, "a candidate loads");
-  const lib = openLibdeflate(path);
+  using lib = openLibdeflate(path);
   const mask = ellipse(300, 200);
   const z = new Uint8Array(deflateSync(mask));
   const run = (input: Uint8Array, size = mask.length) => {
@@ -201,6 +201,9 @@ test("libdeflate's zlib decoder checks the header, the Adler-32 and the length i
     run(z, mask.length - 1).result,
     LIBDEFLATE_RESULT.INSUFFICIENT_SPACE,
   );
+  lib.close();
+  lib.close(); // safe twice
+  assert.throws(() => run(z), /is closed/);
 });
 
 test("both inflaters: the same bytes for every gzip chunk of the h5py fixtures", async () => {
@@ -326,6 +329,15 @@ async function choiceIn(
     }
     console.log(JSON.stringify({ main: describeInflater(), worker, inflate }));
   `;
+  return JSON.parse(await runScript(script, env, permissions));
+}
+
+/** stdout of `script` run in a fresh process with exactly `env` added. */
+async function runScript(
+  script: string,
+  env: Record<string, string>,
+  permissions: string[] = ["-A"],
+): Promise<string> {
   await using tmp = await scopedTempDir("inflate-choice-");
   const file = join(tmp.path, "choice.ts");
   await Deno.writeTextFile(file, script);
@@ -344,7 +356,7 @@ async function choiceIn(
     stderr: "piped",
   }).output();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  return new TextDecoder().decode(out.stdout);
 }
 
 test("the choice: node:zlib by default, libdeflate when asked for, node:zlib without FFI; workers choose the same", async () => {
@@ -430,5 +442,31 @@ test("the choice: what is asked for and cannot be had is an error naming the var
     // Every inflate gives that error, in the workers too.
     assert.equal(`none: ${got.inflate}`, got.main);
     assert.equal(got.worker, got.main);
+  }
+});
+
+test("the reader's summary names the inflater in use", async () => {
+  const mod = new URL("../../mod.ts", import.meta.url);
+  const data = join(FIXTURES, "h5py");
+  const script = `
+    import { Segmentations } from "${mod}";
+    using seg = await Segmentations.open({ dataDir: ${JSON.stringify(data)} });
+    const bundle = seg[Symbol.for("Jupyter.display")]();
+    console.log(JSON.stringify(bundle));
+  `;
+  for (
+    const [env, name] of [
+      [{}, "node:zlib"],
+      [{ LAION_FMRI_INFLATE: "libdeflate" }, "libdeflate 1.x"],
+    ] as const
+  ) {
+    const bundle = JSON.parse(await runScript(script, env));
+    assert.match(
+      bundle["text/plain"],
+      new RegExp(
+        `reader: chunks \\(the fast chunk reader; inflater: ${name}\\)`,
+      ),
+    );
+    assert.ok(bundle["text/html"].includes(`inflater: ${name}`));
   }
 });
