@@ -314,8 +314,12 @@ async function choiceIn(
   );
   const script = `
     import { deflateSync } from "node:zlib";
-    import { describeInflater, inflateInto } from "${inflateUrl}";
-    const w = new Worker("${workerUrl}", { type: "module" });
+    import { describeInflater, inflateInto } from ${
+    JSON.stringify(String(inflateUrl))
+  };
+    const w = new Worker(${
+    JSON.stringify(String(workerUrl))
+  }, { type: "module" });
     const worker = await new Promise((resolve) => {
       w.onmessage = (e) => resolve(e.data.inflater);
       w.postMessage({ inflater: true });
@@ -449,7 +453,7 @@ test("the reader's summary names the inflater in use", async () => {
   const mod = new URL("../../mod.ts", import.meta.url);
   const data = join(FIXTURES, "h5py");
   const script = `
-    import { Segmentations } from "${mod}";
+    import { Segmentations } from ${JSON.stringify(String(mod))};
     using seg = await Segmentations.open({ dataDir: ${JSON.stringify(data)} });
     const bundle = seg[Symbol.for("Jupyter.display")]();
     console.log(JSON.stringify(bundle));
