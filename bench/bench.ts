@@ -8,13 +8,19 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
-import { Segmentations } from "../mod.ts";
+import { nounHeatmap, Segmentations } from "../mod.ts";
 import { ChunkedDataset } from "../lib/hdf5/chunks.ts";
 import { decodeChunk, FILTER, unshuffle } from "../lib/hdf5/filters.ts";
 import type { FilterInfo } from "../lib/hdf5/format.ts";
 import { maskStats } from "../lib/reader/_mask_stats.ts";
 import { defaultWorkers } from "../lib/reader/_stream.ts";
-import { canPrefault } from "../lib/base/prefault.ts";
+import { canPrefault, prefault } from "../lib/base/prefault.ts";
+import {
+  describeInflater,
+  libdeflateInflateInto,
+  zlibInflateInto,
+} from "../lib/hdf5/inflate_into.ts";
+import { inflateRuns } from "../lib/hdf5/inflate_runs.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = "/usr/bin/python3";
@@ -247,11 +253,20 @@ await seg.stats(undefined, { cache: false });
 const statsSeconds = (performance.now() - t) / 1000;
 cpu.stats_per_mask = (cpuMs() - statsCpu) / maskCount;
 ours.stats_per_mask = (statsSeconds * 1000) / maskCount;
+// nounHeatmap() of the most frequent noun (the mean of all its masks).
+const nounsOf = seg.metadata.getColumn("noun").toArray() as string[];
+const nounTally = new Map<string, number>();
+for (const n of nounsOf) nounTally.set(n, (nounTally.get(n) ?? 0) + 1);
+const [heatNoun, heatMasks] = [...nounTally].sort((a, b) => b[1] - a[1])[0];
+t = performance.now();
+await nounHeatmap(seg, heatNoun);
+const heatmapSeconds = (performance.now() - t) / 1000;
 clearInterval(sampler);
 
 // Where the time of one mask goes on one thread (300 masks): positional
 // read of the stored chunk, inflate, unshuffle, statistics.
 const breakdown = profileOneThread(dataDir, Math.min(300, maskCount));
+const inflaters = compareInflaters(dataDir, Math.min(600, maskCount));
 await transferCost(seg.width * seg.height); // warm-up
 const transfer = await transferCost(seg.width * seg.height);
 
@@ -294,7 +309,7 @@ const rowsOut = [
 ] as const;
 const load = Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
 console.log(
-  `\n${maskCount} masks; reader: ${seg.reader}; on ${navigator.hardwareConcurrency} cores, worker(s) beside the calling thread: ${defaultWorkers()} (a first masks() without reuse: none, then starts them); prefault: ${canPrefault()}; ` +
+  `\n${maskCount} masks; reader: ${seg.reader}; inflater: ${describeInflater()}; on ${navigator.hardwareConcurrency} cores, worker(s) beside the calling thread: ${defaultWorkers()} (a first masks() without reuse: none, then starts them); prefault: ${canPrefault()}; ` +
     `first open (cold) ${firstOpen.toFixed(1)} ms; load average ${load}\n`,
 );
 console.log(
@@ -402,6 +417,131 @@ console.log(
     transfer.toFixed(3)
   } ms (message + transfer)`,
 );
+{
+  const f = (key: string) =>
+    typeof inflaters[key] === "number"
+      ? (inflaters[key] as number).toFixed(3)
+      : "n/a";
+  console.log(
+    `\ninflaters side by side, one thread, per mask (${
+      Math.min(600, maskCount)
+    } masks; in use: ${describeInflater()}):\n` +
+      `  node:zlib   into a reused buffer ${
+        f("zlib_reused")
+      } ms, into a fresh one ${f("zlib_fresh")} ms\n` +
+      `  libdeflate  into a reused buffer ${
+        f("libdeflate_reused")
+      } ms, into a fresh one ${f("libdeflate_fresh")} ms${
+        inflaters.libdeflate ? ` (${inflaters.libdeflate})` : ""
+      }\n` +
+      `  runs of set pixels: inflateRuns (JavaScript) ${
+        f("runs_js")
+      } ms; libdeflate + scan ${f("libdeflate_runs")} ms; node:zlib + scan ${
+        f("zlib_runs")
+      } ms`,
+  );
+  console.log(
+    `whole file (${maskCount} masks): stats() no cache ${
+      statsSeconds.toFixed(1)
+    } s; nounHeatmap("${heatNoun}", ${heatMasks} masks) ${
+      heatmapSeconds.toFixed(1)
+    } s`,
+  );
+}
+
+/**
+ * Both inflaters side by side on one thread, per mask, on `n` stored chunks
+ * spread over the file (best of three passes): into a reused buffer (what
+ * stats() and masks({ reuse }) do), into a fresh buffer mapped at once (what
+ * row() and masks() do); and the runs the analysis tables need, from the
+ * JavaScript run inflater against libdeflate or node:zlib into a reused
+ * buffer plus a scan for runs of set pixels.
+ */
+function compareInflaters(dir: string, n: number) {
+  const h5 = join(dir, "stimuli", "task-images_desc-segmentations.h5");
+  const opened = ChunkedDataset.open(h5, "masks");
+  if (!("reader" in opened)) throw new Error(opened.unsupported);
+  const reader = opened.reader;
+  const all = reader.chunks();
+  const size = reader.chunkBytes;
+  using file = Deno.openSync(h5, { read: true });
+  const stored = Array.from({ length: n }, (_, i) => {
+    const c = all[Math.floor(i * all.length / n)];
+    const bytes = new Uint8Array(c.size);
+    file.seekSync(c.address, Deno.SeekMode.Start);
+    file.readSync(bytes);
+    return bytes;
+  });
+  reader.close();
+  const reused = new Uint8Array(size);
+  const best = (fn: (s: Uint8Array) => unknown): number => {
+    for (const s of stored.slice(0, 50)) fn(s);
+    let min = Infinity;
+    for (let pass = 0; pass < 3; pass++) {
+      const t0 = performance.now();
+      for (const s of stored) fn(s);
+      min = Math.min(min, (performance.now() - t0) / stored.length);
+    }
+    return min;
+  };
+  const fresh = (into: typeof zlibInflateInto) => (s: Uint8Array) => {
+    const out = new Uint8Array(size);
+    prefault(out);
+    into(s, out);
+  };
+  const result: Record<string, number | string> = {
+    zlib_reused: best((s) => zlibInflateInto(s, reused)),
+    zlib_fresh: best(fresh(zlibInflateInto)),
+    runs_js: best((s) => inflateRuns(s, size)),
+    zlib_runs: best((s) => (zlibInflateInto(s, reused), setRuns(reused))),
+  };
+  try {
+    libdeflateInflateInto(stored[0], reused);
+    result.libdeflate_reused = best((s) => libdeflateInflateInto(s, reused));
+    result.libdeflate_fresh = best(fresh(libdeflateInflateInto));
+    result.libdeflate_runs = best((s) => (
+      libdeflateInflateInto(s, reused), setRuns(reused)
+    ));
+  } catch (err) {
+    result.libdeflate = (err as Error).message;
+  }
+  return result;
+}
+
+/**
+ * Set intervals [s0, e0, s1, e1, ...] of a 0/1 mask, eight words a step
+ * skipping all-0 blocks outside a run and all-1 blocks inside one; throws
+ * on a value other than 0 and 1. Bench only: the candidate scan of issue 25.
+ */
+function setRuns(d: Uint8Array): Int32Array {
+  const w = new Int32Array(d.buffer, d.byteOffset, d.length >> 2);
+  const out: number[] = [];
+  let open = -1, bad = 0, k = 0;
+  const step = (i: number) => {
+    const v = d[i];
+    bad |= v;
+    if (v) {
+      if (open < 0) open = i;
+    } else if (open >= 0) {
+      out.push(open, i);
+      open = -1;
+    }
+  };
+  for (; k + 8 <= w.length; k += 8) {
+    const or = w[k] | w[k + 1] | w[k + 2] | w[k + 3] | w[k + 4] | w[k + 5] |
+      w[k + 6] | w[k + 7];
+    if (
+      open < 0 ? or === 0 : or === 0x01010101 && (w[k] & w[k + 1] & w[k + 2] &
+            w[k + 3] & w[k + 4] & w[k + 5] & w[k + 6] & w[k + 7]) ===
+          0x01010101
+    ) continue;
+    for (let i = k << 2, end = (k + 8) << 2; i < end; i++) step(i);
+  }
+  for (let i = k << 2; i < d.length; i++) step(i);
+  if (open >= 0) out.push(open, d.length);
+  if (bad & 0xfe) throw new Error("not a 0/1 mask");
+  return Int32Array.from(out);
+}
 
 /** Per-mask costs on one thread, the pool left out. */
 function profileOneThread(dir: string, n: number) {
@@ -473,7 +613,7 @@ async function transferCost(bytes: number): Promise<number> {
 // Python reads masks with h5py one at a time (the reference above does too),
 // so it computes the table of the images holding the first BENCH_COVERAGE
 // masks; we compute the same table, then the whole file's, without cache.
-async function benchCoverage(): Promise<void> {
+async function benchCoverage(): Promise<number> {
   const limit = Number(Deno.env.get("BENCH_COVERAGE") ?? 3000);
   using seg = await Segmentations.open({ dataDir });
   const imagesOf = seg.metadata.getColumn("image_name").toArray() as string[];
@@ -515,8 +655,58 @@ async function benchCoverage(): Promise<void> {
       wholeSeconds.toFixed(1)
     } s (${whole.height} rows, ${seg.length} masks)`,
   );
+  return wholeSeconds;
 }
-await benchCoverage();
+const coverageSeconds = await benchCoverage();
+{
+  const speed = (key: string) => py.scan_per_mask / ours[key];
+  const goals: [string, boolean, string][] = [
+    [
+      "open <= 0.7x pandas",
+      ours.open / py.open <= 0.7,
+      `${(ours.open / py.open).toFixed(2)}x`,
+    ],
+    [
+      "get p50 <= 0.1x h5py",
+      ours.get_p50 / py.get_p50 <= 0.1,
+      `${(ours.get_p50 / py.get_p50).toFixed(2)}x`,
+    ],
+    [
+      `first masks() over ${STREAM} >= 10x h5py`,
+      speed("first_1500_per_mask") >= 10,
+      `${speed("first_1500_per_mask").toFixed(1)}x`,
+    ],
+    [
+      `steady (second) masks() over ${STREAM} >= 20x h5py`,
+      speed("second_1500_per_mask") >= 20,
+      `${speed("second_1500_per_mask").toFixed(1)}x`,
+    ],
+    [
+      "whole-file masks() >= 20x h5py",
+      speed("whole_per_mask") >= 20,
+      `${speed("whole_per_mask").toFixed(1)}x`,
+    ],
+    [
+      "whole-file stats() no cache < 2 s",
+      statsSeconds < 2,
+      `${statsSeconds.toFixed(1)} s`,
+    ],
+    [
+      "whole-file coverage() no cache < 2 s",
+      coverageSeconds < 2,
+      `${coverageSeconds.toFixed(1)} s`,
+    ],
+    [
+      "peak RSS under 1 GB",
+      peakRss < 1e9,
+      `${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+    ],
+  ];
+  console.log(`\ngoals (issue 25), inflater ${describeInflater()}:`);
+  for (const [what, met, value] of goals) {
+    console.log(`  ${met ? "met    " : "NOT met"} ${what}: ${value}`);
+  }
+}
 
 // seg.show() repeated on one image (issue 13: well under 300 ms on a repeat):
 // the synthetic sample has the stimulus archive the full-scale file lacks;

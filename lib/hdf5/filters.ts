@@ -1,5 +1,5 @@
 /**
- * HDF5 filter pipeline decoding for one chunk: deflate (native zlib),
+ * HDF5 filter pipeline decoding for one chunk: deflate (libdeflate or zlib),
  * shuffle, fletcher32 and lzf (h5py's built-in filter 32000). Pure
  * functions with no file access, so they run inside Web Workers too. Any
  * other filter is an error naming it: nothing here hands undecoded bytes on.
@@ -7,9 +7,8 @@
  * @module
  */
 
-import { inflateSync } from "node:zlib";
 import type { FilterInfo } from "./format.ts";
-import { canInflateInto, inflateInto } from "./inflate_into.ts";
+import { canInflateInto, inflateAtMost, inflateInto } from "./inflate_into.ts";
 import { prefault } from "../base/prefault.ts";
 
 /** Filter ids this reader decodes. */
@@ -136,7 +135,7 @@ export function decodeChunk(
       case FILTER.DEFLATE:
         buf = sizeKept(filters, filterMask, i)
           ? inflateExactly(buf, expectedBytes)
-          : inflate(buf, expectedBytes + 4 * filters.length);
+          : inflateAtMost(buf, expectedBytes + 4 * filters.length);
         break;
       case FILTER.SHUFFLE:
         buf = unshuffle(buf, filter.clientData[0] ?? elementSize);
@@ -182,27 +181,11 @@ function sizeKept(
 // fresh 1 MB buffer written page by page, as inflateSync does, costs
 // several times the inflate on the machines measured.
 function inflateExactly(buf: Uint8Array, size: number): Uint8Array {
-  if (!canInflateInto()) return inflate(buf, size);
+  if (!canInflateInto()) return inflateAtMost(buf, size);
   const out = new Uint8Array(size);
   prefault(out);
   inflateInto(buf, out);
   return out;
-}
-
-function inflate(buf: Uint8Array, limit: number): Uint8Array {
-  let out: Uint8Array;
-  try {
-    // Default 16 KiB output pieces: a chunkSize of the mask's size measured
-    // 4x slower per row() (a fresh 1 MB buffer per call, then copied).
-    out = inflateSync(buf, { maxOutputLength: Math.max(limit, 1) });
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new Error(`chunk fails to inflate (${why}); the chunk is corrupt`, {
-      cause: err,
-    });
-  }
-  // A plain Uint8Array view: Buffer subclasses surprise equality checks.
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /**

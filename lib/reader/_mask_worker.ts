@@ -4,6 +4,7 @@
 // Batches, because a message costs about as much as inflating a mask.
 import { type DecodeTask, runDecodeTask } from "./_decode_task.ts";
 import type { DecodeResult } from "./_decode_task.ts";
+import { describeInflater } from "../hdf5/inflate_into.ts";
 
 /**
  * The first message: shared memory through which the calling thread sees,
@@ -38,6 +39,15 @@ export interface WorkerTask {
   tasks: DecodeTask[];
 }
 
+/**
+ * Asks which inflater this worker uses; it answers `{ inflater }` (see
+ * lib/hdf5/inflate_into.ts). The pool never asks; tests do, to see that
+ * workers chose what the calling thread chose.
+ */
+export interface WorkerInflaterProbe {
+  inflater: true;
+}
+
 /** The worker's answers to batch `id`, in order. */
 export interface WorkerResult {
   id: number;
@@ -50,15 +60,26 @@ const rings = new Map<number, WorkerRing["ring"]>();
 // The worker scope, typed here: JSR bans the `deno.worker` lib directive.
 const scope = self as unknown as {
   onmessage: (
-    event: MessageEvent<WorkerTask | WorkerInit | WorkerRing>,
+    event: MessageEvent<
+      WorkerTask | WorkerInit | WorkerRing | WorkerInflaterProbe
+    >,
   ) => void;
-  postMessage(message: WorkerResult, transfer: Transferable[]): void;
+  postMessage(
+    message: WorkerResult | { inflater: string },
+    transfer: Transferable[],
+  ): void;
 };
 
 scope.onmessage = (
-  event: MessageEvent<WorkerTask | WorkerInit | WorkerRing>,
+  event: MessageEvent<
+    WorkerTask | WorkerInit | WorkerRing | WorkerInflaterProbe
+  >,
 ) => {
   const message = event.data;
+  if ("inflater" in message) {
+    scope.postMessage({ inflater: describeInflater() }, []);
+    return;
+  }
   if ("ring" in message) {
     rings.set(message.ring.id, message.ring);
     return;

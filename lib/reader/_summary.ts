@@ -2,6 +2,7 @@
 // share, the most frequent nouns, the files and the reader in use. Built from
 // the in-memory index (no Polars work), with every text escaped.
 import { escapeHtml } from "../display/escape.ts";
+import { describeInflater } from "../hdf5/inflate_into.ts";
 
 /** What the summary shows, gathered by the reader. */
 export interface ReaderFacts {
@@ -81,7 +82,7 @@ export function summaryBundle(facts: ReaderFacts): Record<string, string> {
 
 function readerText(reader: string): string {
   return reader === "chunks"
-    ? "chunks (the fast chunk reader, native inflate)"
+    ? `chunks (the fast chunk reader; inflater: ${describeInflater()})`
     : reader === "h5wasm"
     ? "h5wasm (the general HDF5 reader)"
     : reader;

@@ -83,6 +83,7 @@ Deno.test("workProgress: a bar on a terminal, ended by a line; a failure says wh
   assert.equal(lines.length, 2);
   assert.match(
     lines[0],
+    // deno-lint-ignore no-control-regex
     /^\r\x1b\[Kseg\.toCoco \[#{6}-{18}\] 25% 250\/1,000 masks$/,
   );
   assert.equal(
