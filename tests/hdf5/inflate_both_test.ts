@@ -141,7 +141,10 @@ Deno.test({
     // Mutants: the same answer, or (rarely) libdeflate decodes a stream
     // zlib calls invalid to the original mask, its Adler-32 and length
     // intact: never another mask.
-    assert.equal(zlib.mutants.length, MUTANTS.count);
+    // The generator adds zeroed pages to the sampled mutants.
+    assert.ok(zlib.mutants.length >= MUTANTS.count);
+    assert.equal(libdeflate.mutants.length, zlib.mutants.length);
+    assert.equal(summary.mutants.length, zlib.mutants.length);
     let lenient = 0, differing = 0;
     for (const [i, m] of summary.mutants.entries()) {
       const z = zlib.mutants[i], l = libdeflate.mutants[i];

@@ -3,7 +3,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Segmentations } from "../../mod.ts";
-import { smallSampleDir } from "../_support/helpers.ts";
+import { smallSampleDir, tempDirAtExit } from "../_support/helpers.ts";
+import { writeSample } from "../../lib/data/sample.ts";
+
+let larger: Promise<string> | undefined;
+/** A sample of 8 images at 400 x 400 px, written once per process. */
+function largerSampleDir(): Promise<string> {
+  return larger ??= (async () => {
+    const dir = await tempDirAtExit("seg-sample-400-");
+    await writeSample(dir, { images: 8, size: 400 });
+    return dir;
+  })();
+}
 import { defaultWorkers, MaskStreamer } from "../../lib/reader/_stream.ts";
 import { openMaskSource } from "../../lib/reader/_mask_source.ts";
 
@@ -164,8 +175,10 @@ console.log("end", Date.now());
 });
 
 Deno.test("masks a worker decoded are row()'s bytes, each in a plain buffer of its own, still intact when kept", async () => {
+  // Masks large enough that the calling thread cannot decode them all
+  // before the worker answers, even on a busy machine.
   const h5 = join(
-    await smallSampleDir(),
+    await largerSampleDir(),
     "stimuli",
     "task-images_desc-segmentations.h5",
   );
