@@ -23,6 +23,7 @@ export const SHOW_OPTIONS = {
   width: "number",
   height: "number",
   axes: "boolean",
+  visualField: "boolean",
   title: "string",
   colors: "object",
   document: "object",

@@ -18,6 +18,7 @@ import {
   styleFigure,
 } from "./figure.ts";
 import { defaultDocument } from "./_document.ts";
+import { degreeAxes, visualFieldMarks } from "./_visual_field.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
 import { compositeLayers, type Drawn, readDrawn } from "./_overlay.ts";
 import {
@@ -91,6 +92,14 @@ export interface ShowOptions extends MaskFilter {
    * @default {true}
    */
   axes?: boolean;
+  /**
+   * Draw the visual field: axes in degrees of visual angle from fixation
+   * (x right, y up; see `seg.visualField`), eccentricity rings and the
+   * fixation point.
+   *
+   * @default {false}
+   */
+  visualField?: boolean;
   /**
    * The figure's title.
    *
@@ -289,6 +298,8 @@ export async function show(
       } as Plot.TextOptions),
     );
   }
+  const field = options.visualField ? seg.visualField : undefined;
+  if (field) marks.push(...visualFieldMarks(field));
   if (drawn.length === 0) {
     marks.push(Plot.text([noMasksNote(options)], {
       frameAnchor: "middle",
@@ -323,6 +334,9 @@ export async function show(
       : "Masks on a neutral background.") +
     (unlabelled > 0
       ? ` Labels on the largest masks; ${unlabelled} more would overlap them (hover a box for its label).`
+      : "") +
+    (field
+      ? ` Degrees of visual angle from fixation (${field.widthDegrees}° wide, y up), eccentricity rings.`
       : "");
 
   const figure = Plot.plot({
@@ -344,6 +358,7 @@ export async function show(
       tickFormat: "d",
       label: null,
       tickSize: 4,
+      ...(field ? degreeAxes(field).x : {}),
     },
     y: {
       domain: [0, H],
@@ -353,6 +368,7 @@ export async function show(
       tickFormat: "d",
       label: null,
       tickSize: 4,
+      ...(field ? degreeAxes(field).y : {}),
     },
     color: {
       type: "ordinal",

@@ -216,3 +216,41 @@ Deno.test("prfOverlap and the visual field: bad input is a clear error", async (
     /fovealRadius must be/,
   );
 });
+
+Deno.test("show({ visualField: true }): degree axes from fixation, eccentricity rings, the fixation point", async () => {
+  using seg = await Segmentations.open({
+    dataDir: ANALYSIS_FIXTURE,
+    visualField: { widthDegrees: 8, fixation: [10, 15] },
+  });
+  const image = seg.images()[0];
+  const plain = await seg.show(image);
+  assert.equal(plain.querySelector(".seg-eccentricity"), null);
+  const figure = await seg.show(image, { visualField: true });
+  const ticks = [
+    ...figure.querySelectorAll("g[aria-label='x-axis tick label'] text"),
+  ]
+    .map((t) => t.textContent);
+  // 8 degrees over 40 px, fixation at x = 10 px: -2 to 6 degrees.
+  assert.deepEqual(ticks, [
+    "-2°",
+    "-1°",
+    "0°",
+    "1°",
+    "2°",
+    "3°",
+    "4°",
+    "5°",
+    "6°",
+  ]);
+  const yTicks = [
+    ...figure.querySelectorAll("g[aria-label='y-axis tick label'] text"),
+  ]
+    .map((t) => t.textContent);
+  assert.ok(yTicks.includes("0°") && yTicks.includes("3°"), yTicks.join(" "));
+  assert.ok(figure.querySelector(".seg-eccentricity path"), "rings");
+  assert.ok(figure.querySelector(".seg-fixation"), "fixation");
+  assert.match(
+    figure.textContent!,
+    /Degrees of visual angle from fixation \(8° wide/,
+  );
+});
