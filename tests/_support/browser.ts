@@ -282,6 +282,8 @@ export interface LiveCell {
     tables: number;
     /** Output prompts with no content beside them (an empty `Out[n]:`). */
     emptyPrompts: number;
+    /** Explorer views whose script ran, and the image cards they show. */
+    explorers: { ready: boolean; cards: number }[];
   };
 }
 
@@ -414,6 +416,12 @@ export async function runLive(
               svgs,
               tables: area.querySelectorAll("table").length,
               emptyPrompts,
+              explorers: [...area.querySelectorAll(".seg-explore")].map((
+                e,
+              ) => ({
+                ready: e.getAttribute("data-ready") === "1",
+                cards: e.querySelectorAll(".seg-x-card").length,
+              })),
             },
           };
         },

@@ -55,6 +55,10 @@ function problems(name: string, cells: LiveCell[]): string[] {
     for (const o of cell.outputs) {
       if (o.output_type === "error") out.push(`${where}: ${o.error}`);
     }
+    for (const x of cell.rendered.explorers) {
+      if (!x.ready) out.push(`${where}: the explorer's script did not run`);
+      else if (x.cards === 0) out.push(`${where}: the explorer shows no image`);
+    }
     for (const img of cell.rendered.images) {
       if (!img.decoded) out.push(`${where}: an image did not decode`);
       else if (!(img.width > 0)) out.push(`${where}: an image has no width`);
@@ -163,6 +167,12 @@ Deno.test({
         const cells = await runLive(server, chrome, name);
         assert.ok(cells.length >= 5, `${name}: ${cells.length} code cells`);
         assert.deepEqual(problems(name, cells), []);
+        if (name === "quickstart.ipynb") {
+          assert.ok(
+            cells.some((c) => c.rendered.explorers.length === 1),
+            "the explorer runs in the live notebook",
+          );
+        }
         const empty = cells.reduce((n, c) => n + c.rendered.emptyPrompts, 0);
         console.log(
           `${name}: ${cells.length} cells, ${

@@ -161,6 +161,16 @@ Deno.test({
         if (!streamText(nb).includes("First image with it:")) {
           lacks.push("the printed noun and image");
         }
+        if (
+          !html.some((h) =>
+            /<h2[^>]*>Gallery<\/h2>/.test(h) && h.includes("<image")
+          )
+        ) {
+          lacks.push("the gallery");
+        }
+        if (!html.some((h) => h.includes('class="seg-explore"'))) {
+          lacks.push("the explorer");
+        }
         return lacks;
       },
     );
@@ -365,6 +375,10 @@ Deno.test({
         new Set(ofFirst.map((r) => r.noun)).size
       } categories, ${ofFirst.length} annotations`,
       "decodes to the same mask: true",
+      `Category regressors: ${images.size} images x `,
+      `pRF overlap: 25 pRFs x ${
+        new Set(rows.map((r) => r.image_name)).size
+      } images`,
     ];
     const env = {
       ...want.env,
