@@ -24,6 +24,8 @@ export const SHOW_OPTIONS = {
   height: "number",
   axes: "boolean",
   visualField: "boolean",
+  by: ["noun", "head", "category", "supersense"],
+  overrides: "any",
   title: "string",
   colors: "object",
   document: "object",
@@ -120,6 +122,8 @@ export function checkFramePlotArgs(
 /** `GalleryOptions`. */
 export const GALLERY_OPTIONS = {
   ...MASK_FILTER_OPTIONS,
+  by: ["noun", "head", "category", "supersense"],
+  overrides: "any",
   columns: "integer",
   size: "integer",
   limit: "integer",

@@ -12,6 +12,8 @@ import { StimulusArchive } from "../reader/stimuli.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
 import { paletteOf } from "./palette.ts";
+import { groupKeys } from "./_group_keys.ts";
+import type { NounGrouping } from "../reader/noun_table.ts";
 import { readDrawn } from "./_overlay.ts";
 import {
   compositeThumbnail,
@@ -28,6 +30,19 @@ import { defaultDocument } from "./_document.ts";
 
 /** Options for {@link gallery} and `seg.gallery`. */
 export interface GalleryOptions extends MaskFilter {
+  /**
+   * Colour the masks (and key the legend) by noun, or by each noun's head,
+   * category or supersense (see `describeNouns`).
+   *
+   * @default {"noun"}
+   */
+  by?: NounGrouping;
+  /**
+   * Your corrections of the computed heads and categories, for `by`.
+   *
+   * @default {undefined} (none)
+   */
+  overrides?: pl.DataFrame | string;
   /**
    * Thumbnails per row.
    *
@@ -130,10 +145,15 @@ export async function gallery(
   });
   const matched = seg.images().filter((name) => byImage.has(name));
   const shown = matched.slice(0, limit);
-  const nouns = nounsByFrequency(frame, shown);
-  // The reader's palette: a noun has one colour in every figure.
-  const palette = paletteOf(seg);
-  const colorOf = new Map(nouns.map((n) => [n, palette.get(n) ?? "#888888"]));
+  // Colours and the legend by noun, or by group (`by`), from the reader's
+  // palette: a noun (or group) has one colour in every figure.
+  const keyOf = await groupKeys(seg, options);
+  const palette = keyOf.palette ?? paletteOf(seg);
+  const byNoun = nounsByFrequency(frame, shown);
+  const nouns = [...new Set(byNoun.map(keyOf))];
+  const colorOf = new Map(
+    byNoun.map((n) => [n, palette.get(keyOf(n)) ?? "#888888"]),
+  );
   const { w, h } = thumbnailSize(seg, size);
   using archive = options.stimulus === false
     ? null
@@ -184,7 +204,7 @@ export async function gallery(
     color: {
       type: "ordinal",
       domain: nouns,
-      range: nouns.map((n) => colorOf.get(n)!),
+      range: nouns.map((n) => palette.get(n) ?? "#888888"),
       legend: nouns.length > 0,
     },
     marks: [

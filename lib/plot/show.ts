@@ -11,6 +11,9 @@ import { column } from "../reader/_frame.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import { didYouMean, requireName } from "../base/suggest.ts";
 import { type NounColors, paletteOf, withColors } from "./palette.ts";
+import type { NounGrouping } from "../reader/noun_table.ts";
+import type { pl } from "../deps.ts";
+import { groupKeys } from "./_group_keys.ts";
 import {
   displayable,
   type PlotDocument,
@@ -92,6 +95,19 @@ export interface ShowOptions extends MaskFilter {
    * @default {true}
    */
   axes?: boolean;
+  /**
+   * Colour the masks (and key the legend) by noun, or by each noun's head,
+   * category or supersense (see `describeNouns`); the labels stay the nouns.
+   *
+   * @default {"noun"}
+   */
+  by?: NounGrouping;
+  /**
+   * Your corrections of the computed heads and categories, for `by`.
+   *
+   * @default {undefined} (none)
+   */
+  overrides?: pl.DataFrame | string;
   /**
    * Draw the visual field: axes in degrees of visual angle from fixation
    * (x right, y up; see `seg.visualField`), eccentricity rings and the
@@ -209,13 +225,19 @@ export async function show(
   // The masks' display grid: the frame's pixels, or the masks' own when fewer.
   const gw = Math.min(innerW, W), gh = Math.min(innerH, H);
   const drawn = await readDrawn(seg, frame, gw, gh, signal);
-  const nouns = [...new Set(drawn.map((d) => d.noun))];
-  // The dataset's palette, so a noun has one colour in every figure.
+  // Colours and the legend by noun, or by a group of nouns (`by`).
+  const keyOf = await groupKeys(seg, options);
+  const nouns = [...new Set(drawn.map((d) => keyOf(d.noun)))];
+  // The dataset's palette, so a noun (or group) has one colour in every figure.
+  const base = keyOf.palette ?? paletteOf(seg);
   const palette = options.colors === undefined
-    ? paletteOf(seg)
-    : withColors(paletteOf(seg), options.colors, "show");
+    ? base
+    : withColors(base, options.colors, "show");
   const colors = nouns.map((n) => palette.get(n)!);
-  const colorOf = new Map(nouns.map((n, i) => [n, colors[i]]));
+  const keyColor = new Map(nouns.map((n, i) => [n, colors[i]]));
+  const colorOf = new Map(
+    drawn.map((d) => [d.noun, keyColor.get(keyOf(d.noun))!]),
+  );
 
   const background = stimulus
     ? await stimulusDataUrl(seg.dataDir, imageName, innerW, innerH)
@@ -261,7 +283,7 @@ export async function show(
       y1: (d: Drawn) => d.box![1],
       x2: (d: Drawn) => d.box![2],
       y2: (d: Drawn) => d.box![3],
-      stroke: { value: (d: Drawn) => d.noun, scale: "color" },
+      stroke: { value: (d: Drawn) => keyOf(d.noun), scale: "color" },
       strokeWidth: 1.75,
       strokeDasharray: "5,3",
       fill: "none",
@@ -279,7 +301,7 @@ export async function show(
         y1: "y1",
         x2: "x2",
         y2: "y2",
-        fill: { value: (d: Chip) => d.noun, scale: "color" },
+        fill: { value: (d: Chip) => keyOf(d.noun), scale: "color" },
         rx: 2,
         title: "tip",
         className: "seg-label-chips",
@@ -317,7 +339,13 @@ export async function show(
   if (onlyNouns !== undefined) filters.push(`nouns: ${onlyNouns.join(", ")}`);
   const subtitle = `${drawn.length} mask${
     drawn.length === 1 ? "" : "s"
-  } · ${nouns.length} noun${nouns.length === 1 ? "" : "s"}${
+  } · ${nouns.length} ${
+    keyOf.by === "noun"
+      ? "noun"
+      : keyOf.by === "category"
+      ? (nouns.length === 1 ? "category" : "categorie")
+      : keyOf.by
+  }${nouns.length === 1 ? "" : "s"}${
     filters.length ? ` · ${filters.join(" · ")}` : ""
   }`;
   const caption =

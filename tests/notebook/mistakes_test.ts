@@ -47,7 +47,16 @@ import type {
   TrialCoverageOptions,
   TrialNounsOptions,
 } from "../../mod.ts";
-import type { ScanOptions } from "../../mod.ts";
+import type {
+  ExploreOptions,
+  GalleryOptions,
+  PrfOverlapOptions,
+  ScanOptions,
+  VisualFieldOptions,
+} from "../../mod.ts";
+import type { EXPLORE_OPTIONS, GALLERY_OPTIONS } from "../../lib/plot/_args.ts";
+import type { PRF_OVERLAP_OPTIONS } from "../../lib/reader/prf.ts";
+import type { VISUAL_FIELD_OPTIONS } from "../../lib/reader/visual_field.ts";
 import type { MASK_FILTER_OPTIONS } from "../../lib/reader/mask_filter.ts";
 import type {
   DOWNLOAD_OPTIONS,
@@ -124,6 +133,16 @@ const _inSync: true[] = [
     keyof ImagesWithOptions
   >,
   true satisfies SameKeys<keyof typeof SHOW_OPTIONS, keyof ShowOptions>,
+  true satisfies SameKeys<keyof typeof GALLERY_OPTIONS, keyof GalleryOptions>,
+  true satisfies SameKeys<keyof typeof EXPLORE_OPTIONS, keyof ExploreOptions>,
+  true satisfies SameKeys<
+    keyof typeof PRF_OVERLAP_OPTIONS,
+    keyof PrfOverlapOptions
+  >,
+  true satisfies SameKeys<
+    keyof typeof VISUAL_FIELD_OPTIONS,
+    keyof VisualFieldOptions
+  >,
   true satisfies SameKeys<
     keyof typeof NOUN_FREQUENCY_OPTIONS,
     keyof PlotNounFrequencyOptions

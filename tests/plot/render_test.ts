@@ -86,7 +86,25 @@ Deno.test({
     assert.deepEqual(errorOutputs(nb), []);
     assert.deepEqual(missing, []);
 
-    const html = await notebookToHtml(path);
+    // Only the overlay's output: the gallery and the explorer above and
+    // below it show other nouns' colours.
+    const executed = JSON.parse(await Deno.readTextFile(path));
+    let kept = false;
+    for (const cell of executed.cells) {
+      const isOverlay = !kept && (cell.outputs ?? []).some((
+        o: { data?: Record<string, string | string[]> },
+      ) => {
+        const h = joined(o.data?.["text/html"]);
+        return h.includes("seg-masks") &&
+          nouns.every((n) => h.includes(`</svg>${n}</span>`));
+      });
+      if (isOverlay) kept = true;
+      else if (cell.cell_type === "code") cell.outputs = [];
+    }
+    assert.ok(kept, "the overlay cell");
+    const overlayOnly = join(root, "overlay.ipynb");
+    await Deno.writeTextFile(overlayOnly, JSON.stringify(executed));
+    const html = await notebookToHtml(overlayOnly);
     // Kept after the run, for a person to look at.
     const shots = await tempDirAtExit("seg-screenshot-");
     const png = await screenshot(html, join(shots, "quickstart.png"), {
