@@ -750,3 +750,47 @@ const coverageSeconds = await benchCoverage();
   const { benchNouns } = await import("./nouns_bench.ts");
   await benchNouns(dataDir);
 }
+
+// pRF overlap (issue 28): 1,000 made-up pRFs over every image of the
+// full-scale file (goal: under 10 s, peak RSS under 1 GB); and the gallery
+// and explorer (issue 27): their first and repeated cost and the
+// explorer's size for 100 images.
+{
+  let s = 28;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const prfs = Array.from({ length: 1000 }, () => ({
+    x_deg: (rand() - 0.5) * 10,
+    y_deg: (rand() - 0.5) * 10,
+    sigma_deg: 0.1 + rand() * 2,
+  }));
+  const rssBefore = Deno.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }, 50);
+  const t0 = performance.now();
+  const overlap = await seg.prfOverlap(prfs);
+  const prfMs = performance.now() - t0;
+  clearInterval(sampler);
+  console.log(
+    `\nprfOverlap: ${prfs.length} pRFs x ${overlap.images.length} images in ${
+      (prfMs / 1000).toFixed(1)
+    } s (goal < 10 s), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (goal < 1024)`,
+  );
+  const timed = async (fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    const out = await fn();
+    return [performance.now() - t, out] as const;
+  };
+  const [g1] = await timed(() => seg.gallery(undefined, { limit: 36 }));
+  const [g2] = await timed(() => seg.gallery(undefined, { limit: 36 }));
+  const [e1, view] = await timed(() => seg.explore(undefined, { limit: 100 }));
+  const [e2] = await timed(() => seg.explore(undefined, { limit: 100 }));
+  console.log(
+    `gallery (36 images): first ${g1.toFixed(0)} ms, repeat ${
+      g2.toFixed(0)
+    } ms; explore (100 images, ${(view as { masks: number }).masks} masks, no stimuli): ${
+      ((view as { bytes: number }).bytes / 1024).toFixed(0)
+    } KiB, first ${e1.toFixed(0)} ms, repeat ${e2.toFixed(0)} ms`,
+  );
+}
