@@ -4,7 +4,7 @@
 import { decodeChunk, FILTER } from "../hdf5/filters.ts";
 import { canInflateInto, inflateInto } from "../hdf5/inflate_into.ts";
 import type { FilterInfo } from "../hdf5/format.ts";
-import { maskStats } from "./_mask_stats.ts";
+import { type DegreeParams, degreeTables, maskStats } from "./_mask_stats.ts";
 import { checkBinaryMask } from "./_mask_check.ts";
 import { prefault } from "../base/prefault.ts";
 
@@ -30,6 +30,8 @@ export interface DecodeTask {
   ring?: [number, number];
   width: number;
   height: number;
+  /** For "stats": also the degree sums, for this visual field. */
+  degrees?: DegreeParams;
 }
 
 /** A lane's answer: exactly one of the fields is set. */
@@ -80,7 +82,7 @@ export function runDecodeTask(task: DecodeTask): DecodeResult {
       if (scratch.length !== size) scratch = new Uint8Array(size);
       inflateInto(task.stored, scratch);
       checkBinaryMask(scratch);
-      return { stats: maskStats(scratch, task.width, task.height) };
+      return { stats: statsOf(scratch, task) };
     }
     let data = checkBinaryMask(decodeChunk(
       task.stored,
@@ -89,7 +91,7 @@ export function runDecodeTask(task: DecodeTask): DecodeResult {
       size,
     ));
     if (task.kind === "stats") {
-      return { stats: maskStats(data, task.width, task.height) };
+      return { stats: statsOf(data, task) };
     }
     // Given memory to decode into (a worker's ring slot, a reused buffer),
     // the answer is always there: a caller reads the mask from `out`.
@@ -106,4 +108,11 @@ export function runDecodeTask(task: DecodeTask): DecodeResult {
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+function statsOf(data: Uint8Array, task: DecodeTask): Float64Array {
+  const tables = task.degrees
+    ? degreeTables(task.degrees, task.width, task.height)
+    : undefined;
+  return maskStats(data, task.width, task.height, tables);
 }

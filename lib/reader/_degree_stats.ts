@@ -10,11 +10,8 @@ import { userCacheDir } from "../data/paths.ts";
 import type { AnalysisSource } from "./_analysis_source.ts";
 import type { ScanOptions } from "./_scan.ts";
 import type { StatsCachePlace } from "./_stats_cache.ts";
-import {
-  eccentricitySums,
-  eccentricityTable,
-  type VisualField,
-} from "./visual_field.ts";
+import type { VisualField } from "./visual_field.ts";
+import { degreeTables } from "./_mask_stats.ts";
 
 /** Per HDF5 row: the sum of its pixels' eccentricities, and its pixels within the radius. */
 export interface DegreeSums {
@@ -46,24 +43,16 @@ function cachePath(
   return join(userCacheDir(), "stats", `${sha256(path).slice(0, 16)}-${name}`);
 }
 
-/** Whether the whole file's sums are cached for this visual field and radius. */
-export function hasDegreeCache(
+/** Writes the whole file's sums (computed with the statistics) to the cache. */
+export function writeDegreeCache(
   h5Path: string,
   digest: string,
   field: VisualField,
   radius: number,
   place: StatsCachePlace,
-): boolean {
-  const places: StatsCachePlace[] = place === "user"
-    ? ["user", "data"]
-    : ["data"];
-  return places.some((p) => {
-    try {
-      return Deno.statSync(cachePath(h5Path, digest, field, radius, p)).isFile;
-    } catch {
-      return false;
-    }
-  });
+  sums: DegreeSums,
+): void {
+  writeCache(cachePath(h5Path, digest, field, radius, place), sums);
 }
 
 /** Where the sums of every row come from: a cache (when `place`), else a scan. */
@@ -105,15 +94,39 @@ export async function degreeSums(
     eccSum: new Float64Array(source.length).fill(NaN),
     within: new Float64Array(source.length).fill(NaN),
   };
-  const table = eccentricityTable(field);
+  // The tables the statistics' own pass uses: the same sums either way.
+  const W = field.width;
+  const tables = degreeTables(
+    {
+      fx: field.fixation[0],
+      fy: field.fixation[1],
+      k: field.degreesPerPixel,
+      radius,
+    },
+    W,
+    field.height,
+  );
   const scan = source.scan(rows, {
     onProgress: options.onProgress,
     signal: options.signal,
   });
   for await (const [row, intervals] of scan) {
-    const s = eccentricitySums(table, intervals, radius);
-    out.eccSum[row] = s.eccSum;
-    out.within[row] = s.within;
+    let eccSum = 0, within = 0;
+    for (let i = 0; i < intervals.length; i += 2) {
+      let s = intervals[i];
+      const end = intervals[i + 1];
+      while (s < end) {
+        const y = Math.floor(s / W);
+        const x0 = s - y * W;
+        const x1 = Math.min(W, x0 + (end - s));
+        const at = y * (W + 1);
+        eccSum += tables.ecc[at + x1] - tables.ecc[at + x0];
+        within += tables.within[at + x1] - tables.within[at + x0];
+        s += x1 - x0;
+      }
+    }
+    out.eccSum[row] = eccSum;
+    out.within[row] = within;
   }
   if (path && whole) writeCache(path, out);
   return out;

@@ -8,7 +8,7 @@ import {
   type DecodeTask,
   runDecodeTask,
 } from "./_decode_task.ts";
-import { maskStats } from "./_mask_stats.ts";
+import { type DegreeParams, degreeTables, maskStats } from "./_mask_stats.ts";
 import { DecodePool, type RingSlot } from "./_pool.ts";
 
 /** Progress of a stream. */
@@ -145,6 +145,7 @@ export class MaskStreamer {
     kind: "decode" | "stats",
     options: StreamOptions = {},
     take?: () => Uint8Array | undefined,
+    degrees?: DegreeParams,
   ): AsyncGenerator<StreamItem> {
     this.checkOpen();
     const total = rows.length;
@@ -215,11 +216,16 @@ export class MaskStreamer {
       const row = rows[order[k]];
       if (!byRow) {
         const data = this.#source.readRow(row);
-        return kind === "decode"
-          ? { data }
-          : { stats: maskStats(data, width, height) };
+        return kind === "decode" ? { data } : {
+          stats: maskStats(
+            data,
+            width,
+            height,
+            degrees ? degreeTables(degrees, width, height) : undefined,
+          ),
+        };
       }
-      const task = this.#task(byRow, row, kind, () => readEnd(k));
+      const task = this.#task(byRow, row, kind, () => readEnd(k), degrees);
       if ("result" in task) return task.result;
       if (kind === "decode" && take) task.task.out = output();
       return runDecodeTask(task.task);
@@ -293,6 +299,7 @@ export class MaskStreamer {
             rows[order[p]],
             kind,
             () => readEnd(p),
+            degrees,
           );
           const slot: Slot = {};
           if ("result" in made) {
@@ -426,6 +433,7 @@ export class MaskStreamer {
     row: number,
     kind: "decode" | "stats",
     readEnd: () => number,
+    degrees: DegreeParams | undefined,
   ):
     | { task: DecodeTask }
     | { result: DecodeResult } {
@@ -442,6 +450,7 @@ export class MaskStreamer {
         filterMask: byRow.filterMask[row],
         width,
         height,
+        ...(degrees && kind === "stats" ? { degrees } : {}),
       },
     };
   }

@@ -22,7 +22,7 @@ import { scanIntervals } from "./_scan.ts";
 import {
   type DegreeSums,
   degreeSums,
-  hasDegreeCache,
+  writeDegreeCache,
 } from "./_degree_stats.ts";
 import {
   type Prf,
@@ -50,11 +50,7 @@ import {
   type StatsCachePlace,
   writeStatsCache,
 } from "./_stats_cache.ts";
-import {
-  MaskStreamer,
-  type StreamOptions,
-  type StreamProgress,
-} from "./_stream.ts";
+import { MaskStreamer, type StreamOptions } from "./_stream.ts";
 
 export type { StreamOptions, StreamProgress } from "./_stream.ts";
 export type { ScanOptions } from "./_scan.ts";
@@ -527,37 +523,37 @@ export class SegmentationsReader implements Disposable {
         `seg.stats: fovealRadius must be a finite number of degrees >= 0; got ${radius}.`,
       );
     }
-    // One progress over both passes: the statistics, then the degree sums.
-    const degreeCached = place !== undefined &&
-      hasDegreeCache(this.paths.h5, digest, this.visualField, radius, place);
-    const report = options.onProgress;
-    const phase = (first: boolean) =>
-      report === undefined
-        ? undefined
-        : degreeCached
-        ? report
-        : (p: StreamProgress) =>
-          // In masks: each pass counts for half of each mask.
-          report({
-            done: Math.floor(((first ? 0 : p.total) + p.done) / 2),
-            total: p.total,
-          });
     let perRow = place
       ? readStatsCache(this.paths.h5, digest, this.length, place)
       : undefined;
+    // The degree sums come with the statistics when the masks are decoded
+    // for them; a cached table (or a new visual field) needs them alone.
+    const field = this.visualField;
+    let sums: DegreeSums | undefined;
     if (!perRow) {
+      const [fx, fy] = field.fixation;
+      const degrees = { fx, fy, k: field.degreesPerPixel, radius };
+      sums = {
+        eccSum: new Float64Array(this.length).fill(NaN),
+        within: new Float64Array(this.length).fill(NaN),
+      };
       const all = selection === undefined || rows.length === this.length;
       const wanted = all
         ? Array.from({ length: this.length }, (_, i) => i)
         : [...new Set(rows)];
       const columns = CACHE_COLUMNS.map(() => new Float64Array(wanted.length));
       for await (
-        const item of this.#streamer.stream(wanted, "stats", {
-          ...options,
-          onProgress: phase(true),
-        })
+        const item of this.#streamer.stream(
+          wanted,
+          "stats",
+          options,
+          undefined,
+          degrees,
+        )
       ) {
         const s = item.stats!;
+        sums.eccSum[item.maskRow] = s[STAT.ECC_SUM];
+        sums.within[item.maskRow] = s[STAT.WITHIN];
         columns[0][item.index] = item.maskRow;
         columns[1][item.index] = s[STAT.AREA];
         for (let c = 2; c < CACHE_COLUMNS.length; c++) {
@@ -576,23 +572,28 @@ export class SegmentationsReader implements Disposable {
         ),
         ...["centroid_x", "centroid_y"].map((c) => orNull(c).alias(c)),
       );
-      if (all && place) writeStatsCache(this.paths.h5, digest, perRow, place);
+      if (all && place) {
+        writeStatsCache(this.paths.h5, digest, perRow, place);
+        writeDegreeCache(this.paths.h5, digest, field, radius, place, sums);
+      }
     }
-    const all = selection === undefined || rows.length === this.length;
-    const sums = await degreeSums(
-      this.#analysisSource(),
-      all
-        ? Array.from({ length: this.length }, (_, i) => i)
-        : [...new Set(rows)],
-      this.visualField,
-      radius,
-      {
-        place,
-        digest,
-        onProgress: phase(false),
-        signal: options.signal,
-      },
-    );
+    if (!sums) {
+      const all = selection === undefined || rows.length === this.length;
+      sums = await degreeSums(
+        this.#analysisSource(),
+        all
+          ? Array.from({ length: this.length }, (_, i) => i)
+          : [...new Set(rows)],
+        field,
+        radius,
+        {
+          place,
+          digest,
+          onProgress: options.onProgress,
+          signal: options.signal,
+        },
+      );
+    }
     return this.#statsFrame(perRow, rows, sums);
   }
 

@@ -7,7 +7,12 @@ import { join } from "node:path";
 import { pl, Segmentations } from "../../mod.ts";
 import type { VisualFieldOptions } from "../../mod.ts";
 import { ANALYSIS_FIXTURE } from "../_support/analysis_fixture.ts";
-import { h5pyAvailable, PYTHON, tempDirAtExit } from "../_support/helpers.ts";
+import {
+  h5pyAvailable,
+  PYTHON,
+  tempDirAtExit,
+  withEnv,
+} from "../_support/helpers.ts";
 
 const PRFS: [number, number, number, number][] = [
   [0, 0, 1, 1],
@@ -253,4 +258,45 @@ Deno.test("show({ visualField: true }): degree axes from fixation, eccentricity 
     figure.textContent!,
     /Degrees of visual angle from fixation \(8° wide/,
   );
+});
+
+Deno.test("stats(): degree sums from the statistics' own pass and from the scan (a cached table, a new radius) agree", async () => {
+  const cacheDir = await tempDirAtExit("seg-deg-cache-");
+  await withEnv({ LAION_FMRI_CACHE_DIR: cacheDir }, async () => {
+    using seg = await Segmentations.open({ dataDir: ANALYSIS_FIXTURE });
+    await seg.stats(); // decodes: statistics and the radius-1 sums, cached
+    let decoded = 0;
+    const cached = await seg.stats(undefined, {
+      fovealRadius: 2,
+      onProgress: () => decoded++,
+    }); // the table from cache, the radius-2 sums by a scan
+    assert.ok(decoded > 0, "the scan ran");
+    const fresh = await seg.stats(undefined, { cache: false, fovealRadius: 2 });
+    // The same sums in another grouping: equal to the last bits or so.
+    const near = (
+      a: Record<string, unknown>[],
+      b: Record<string, unknown>[],
+    ) => {
+      assert.equal(a.length, b.length);
+      a.forEach((r, i) => {
+        for (const [c, v] of Object.entries(r)) {
+          const w = b[i][c];
+          if (typeof v === "number" && typeof w === "number") {
+            assert.ok(
+              Math.abs(v - w) <= 1e-12 * Math.max(1, Math.abs(w)),
+              `${c}: ${v} vs ${w}`,
+            );
+          } else assert.deepEqual(v, w, c);
+        }
+      });
+    };
+    near(cached.toRecords(), fresh.toRecords());
+    decoded = 0;
+    const again = await seg.stats(undefined, {
+      fovealRadius: 2,
+      onProgress: () => decoded++,
+    });
+    assert.equal(decoded, 0, "both caches answer");
+    assert.deepEqual(again.toRecords(), cached.toRecords());
+  });
 });
