@@ -1,7 +1,7 @@
 // The layers of lib/ and the one-way rule (README, "Architecture"): read from
 // the module graph Deno itself resolves, so an import added anywhere is seen.
 import assert from "node:assert/strict";
-import { relative } from "node:path";
+import { dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -132,6 +132,30 @@ Deno.test("architecture: no import cycle inside lib/", () => {
   };
   for (const v of graph.keys()) if (!index.has(v)) visit(v);
   assert.deepEqual(cycles, []);
+});
+
+Deno.test("architecture: a _private module is imported only from its own folder", async () => {
+  const offenders: string[] = [];
+  for (const [from, targets] of graph) {
+    for (const to of targets) {
+      const name = to.split("/").pop()!;
+      if (name.startsWith("_") && dirname(to) !== dirname(from)) {
+        offenders.push(`${from} imports ${to}`);
+      }
+    }
+  }
+  // The door, too: mod.ts faces only public modules.
+  const door = await Deno.readTextFile(`${ROOT}mod.ts`);
+  for (const m of door.matchAll(/from\s*"\.\/(lib\/[^"]+)"/g)) {
+    if (m[1].split("/").pop()!.startsWith("_")) {
+      offenders.push(`mod.ts imports ${m[1]}`);
+    }
+  }
+  assert.deepEqual(
+    offenders,
+    [],
+    "a _name.ts file is its folder's own: give it a public name (or a face) to use it elsewhere",
+  );
 });
 
 Deno.test("architecture: npm versions are pinned in lib/deps.ts alone, and no module needs an import map", async () => {

@@ -4,8 +4,7 @@
  * @module
  */
 
-import { checkOpenArgs } from "../reader/_args.ts";
-import { checkSegArgs } from "../plot/_args.ts";
+import { checkSegArgs } from "../plot/options.ts";
 import type { PlotFigure } from "../plot/figure.ts";
 import { show, type ShowOptions } from "../plot/show.ts";
 import { gallery, type GalleryOptions } from "../plot/gallery.ts";
@@ -16,7 +15,11 @@ import {
 } from "../plot/explore.ts";
 import { paletteOf, type PaletteOptions, withColors } from "../plot/palette.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
-import { openWith, type SegmentationsOpenOptions } from "../reader/_open.ts";
+import {
+  checkOpenArgs,
+  openWith,
+  type SegmentationsOpenOptions,
+} from "../reader/open.ts";
 import {
   type MaskSelection,
   type MasksOptions,
@@ -28,7 +31,7 @@ import type { CoverageOptions } from "../reader/coverage.ts";
 import type { GridsOptions, MaskGrids } from "../reader/grids.ts";
 import type { CocoDataset, CocoOptions } from "../reader/coco.ts";
 import type { pl } from "../deps.ts";
-import type { StreamOptions } from "../reader/_stream.ts";
+import type { StreamOptions } from "../reader/segmentations.ts";
 import { awaitHint, CUSTOM_INSPECT, setInspect } from "../display/inspect.ts";
 import { workProgress } from "../display/progress.ts";
 

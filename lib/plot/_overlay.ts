@@ -4,7 +4,7 @@
 // here rather than by Plot.raster, whose per-pixel scale lookups cost a
 // second per figure.
 import { encodePng } from "../display/png.ts";
-import { column } from "../reader/_frame.ts";
+import { column } from "../reader/frame_columns.ts";
 import type { pl } from "../deps.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
 import { rgbOf } from "./_colors.ts";

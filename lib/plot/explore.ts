@@ -15,7 +15,7 @@ import { displayHook, setDisplay } from "../display/jupyter.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
-import { checkSegArgsOnly, EXPLORE_OPTIONS } from "./_args.ts";
+import { checkSegArgsOnly, EXPLORE_OPTIONS } from "./options.ts";
 import { paletteOf } from "./palette.ts";
 import { readDrawn } from "./_overlay.ts";
 import { NEUTRAL_RGB, stimulusPixels } from "./_thumbnails.ts";

@@ -7,7 +7,7 @@
 
 import { pl, Plot } from "../deps.ts";
 import { checkFrame, checkOptions } from "../base/args.ts";
-import { checkSegArgsOnly, GALLERY_OPTIONS } from "./_args.ts";
+import { checkSegArgsOnly, GALLERY_OPTIONS } from "./options.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkFramePlotArgs } from "./_args.ts";
+import { checkFramePlotArgs } from "./options.ts";
 import { pl, Plot } from "../deps.ts";
 import {
   displayable,
@@ -17,7 +17,7 @@ import { defaultDocument } from "./_document.ts";
 import { integerTicks } from "./_ticks.ts";
 import { nounCounts } from "../reader/noun_counts.ts";
 import type { NounGrouping } from "../reader/noun_table.ts";
-import { requireColumns } from "../reader/_frame.ts";
+import { requireColumns } from "../reader/frame_columns.ts";
 
 /** Options for {@link plotNounFrequency}. */
 export interface PlotNounFrequencyOptions {

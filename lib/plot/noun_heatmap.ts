@@ -5,10 +5,10 @@
  * @module
  */
 
-import { checkSegArgs } from "./_args.ts";
+import { checkSegArgs } from "./options.ts";
 import { Plot } from "../deps.ts";
 import { pl } from "../deps.ts";
-import { column } from "../reader/_frame.ts";
+import { column } from "../reader/frame_columns.ts";
 import { requireName } from "../base/suggest.ts";
 import {
   checkNouns,

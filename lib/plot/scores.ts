@@ -4,10 +4,10 @@
  * @module
  */
 
-import { checkFramePlotArgs } from "./_args.ts";
+import { checkFramePlotArgs } from "./options.ts";
 import { Plot } from "../deps.ts";
 import type { pl } from "../deps.ts";
-import { column } from "../reader/_frame.ts";
+import { column } from "../reader/frame_columns.ts";
 import {
   displayable,
   type PlotDocument,

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { checkSegArgs } from "./_args.ts";
+import { checkSegArgs } from "./options.ts";
 import { Plot } from "../deps.ts";
-import { column } from "../reader/_frame.ts";
+import { column } from "../reader/frame_columns.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
 import { didYouMean, requireName } from "../base/suggest.ts";
 import { type NounColors, paletteOf, withColors } from "./palette.ts";

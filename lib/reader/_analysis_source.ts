@@ -3,7 +3,7 @@
 // never import the reader's module (which delegates to them) and stay free
 // of its private index.
 import { pl } from "../deps.ts";
-import { maskRowsOf } from "./_frame.ts";
+import { maskRowsOf } from "./frame_columns.ts";
 import type { SegmentationPaths } from "../data/paths.ts";
 import type { Intervals } from "./_mask_runs.ts";
 import type { ScanOptions } from "./_scan.ts";

@@ -8,7 +8,7 @@
 import { checkFrameArg, checkImagesWithArgs } from "./_args.ts";
 import { checkNouns } from "./mask_filter.ts";
 import { pl } from "../deps.ts";
-import { column, requireColumns } from "./_frame.ts";
+import { column, requireColumns } from "./frame_columns.ts";
 import { describeValue } from "../base/suggest.ts";
 import { checkGrouping, groupLabels, type NounGrouping } from "./noun_table.ts";
 

@@ -11,7 +11,7 @@ import { pl } from "../deps.ts";
 import { userCacheDir } from "../data/paths.ts";
 import { describeValue } from "../base/suggest.ts";
 import { describeNouns, keepHeadMethod, NOUN_COLUMNS } from "../nouns/mod.ts";
-import { requireColumns } from "./_frame.ts";
+import { requireColumns } from "./frame_columns.ts";
 
 /** How nouns can be grouped: as written, by head noun, category or supersense. */
 export type NounGrouping = "noun" | "head" | "category" | "supersense";

@@ -38,9 +38,9 @@ import {
   type OpenedFiles,
   openWith,
   type SegmentationsOpenOptions,
-} from "./_open.ts";
-export type { SegmentationsOpenOptions } from "./_open.ts";
-import { maskRowsOf } from "./_frame.ts";
+} from "./open.ts";
+export type { SegmentationsOpenOptions } from "./open.ts";
+import { maskRowsOf } from "./frame_columns.ts";
 import { MetadataIndex } from "./_metadata_index.ts";
 import { STAT } from "./_mask_stats.ts";
 import {

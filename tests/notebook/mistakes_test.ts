@@ -54,7 +54,10 @@ import type {
   ScanOptions,
   VisualFieldOptions,
 } from "../../mod.ts";
-import type { EXPLORE_OPTIONS, GALLERY_OPTIONS } from "../../lib/plot/_args.ts";
+import type {
+  EXPLORE_OPTIONS,
+  GALLERY_OPTIONS,
+} from "../../lib/plot/options.ts";
 import type { PRF_OVERLAP_OPTIONS } from "../../lib/reader/prf.ts";
 import type { VISUAL_FIELD_OPTIONS } from "../../lib/reader/visual_field.ts";
 import type { MASK_FILTER_OPTIONS } from "../../lib/reader/mask_filter.ts";
@@ -85,7 +88,7 @@ import type {
   NOUN_HEATMAP_OPTIONS,
   SCORES_OPTIONS,
   SHOW_OPTIONS,
-} from "../../lib/plot/_args.ts";
+} from "../../lib/plot/options.ts";
 import { smallSampleDir } from "../_support/helpers.ts";
 
 // The checked option names match the options interfaces exactly: a field

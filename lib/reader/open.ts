@@ -2,6 +2,8 @@
 // the notebook layer's Segmentations (which adds figures to the reader).
 import { basename, dirname, join, resolve } from "node:path";
 import { checkOpenArgs } from "./_args.ts";
+
+export { checkOpenArgs };
 import type { pl } from "../deps.ts";
 import { getDataDir } from "../data/config.ts";
 import {
