@@ -775,7 +775,9 @@ const coverageSeconds = await benchCoverage();
   console.log(
     `\nprfOverlap: ${prfs.length} pRFs x ${overlap.images.length} images in ${
       (prfMs / 1000).toFixed(1)
-    } s (goal < 10 s), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (goal < 1024)`,
+    } s (goal < 10 s), peak RSS ${
+      (peak / 2 ** 20).toFixed(0)
+    } MiB (goal < 1024)`,
   );
   const timed = async (fn: () => Promise<unknown>) => {
     const t = performance.now();
@@ -789,7 +791,9 @@ const coverageSeconds = await benchCoverage();
   console.log(
     `gallery (36 images): first ${g1.toFixed(0)} ms, repeat ${
       g2.toFixed(0)
-    } ms; explore (100 images, ${(view as { masks: number }).masks} masks, no stimuli): ${
+    } ms; explore (100 images, ${
+      (view as { masks: number }).masks
+    } masks, no stimuli): ${
       ((view as { bytes: number }).bytes / 1024).toFixed(0)
     } KiB, first ${e1.toFixed(0)} ms, repeat ${e2.toFixed(0)} ms`,
   );
