@@ -484,10 +484,16 @@ async function drawSvg(
     }
     if (
       name !== "image" &&
-      child.querySelectorAll(":not(image):not(g)").length > 0
+      child.querySelectorAll(":not(image):not(g):not(title)").length > 0
     ) {
-      // Vector parts beside the images of one group: drawn above them.
-      pending.push(child.outerHTML.replace(/<image\b[^>]*>(<\/image>)?/g, ""));
+      // Vector parts beside the images of one group: drawn above them
+      // (each image removed whole, with its tooltip).
+      pending.push(
+        child.outerHTML.replace(
+          /<image\b[^>]*\/>|<image\b[^>]*>[\s\S]*?<\/image>/g,
+          "",
+        ),
+      );
     }
   }
   await flush();

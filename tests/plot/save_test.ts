@@ -38,6 +38,8 @@ async function figures(
     nounFrequency: plotNounFrequency(seg.metadata, { top: 5 }),
     scores: plotScores(seg.metadata, { byLocalized: true }),
     heatmap: await nounHeatmap(seg, seg.nouns(image)[0], { progress: false }),
+    // Its images carry tooltips (<image><title>): each drawn whole.
+    gallery: await seg.gallery(undefined, { limit: 4, size: 80 }),
   };
 }
 
@@ -95,6 +97,17 @@ Deno.test("saveFigure: an overlay's PNG shows the stimulus under the masks and e
       `${noun} (${color})`,
     );
   }
+});
+
+Deno.test("saveFigure: a gallery's PNG shows each thumbnail's stimulus", async () => {
+  using seg = await Segmentations.open({ dataDir: await sampleDir() });
+  await using tmp = await scopedTempDir("seg-save-gallery-");
+  const figure = await seg.gallery(undefined, { limit: 4, size: 100 });
+  const path = join(tmp.path, "gallery.png");
+  await saveFigure(figure, path, { scale: 1 });
+  const pixels = await decodeImage(path);
+  // The synthetic stimuli's sky (#87ceeb) in each of the four thumbnails.
+  assert.ok(countNear(pixels, [0x87, 0xce, 0xeb], 16) > 4 * 300, "the stimuli");
 });
 
 Deno.test("toSvg: a stand-alone SVG document Skia parses, text escaped, plots nested in place", async () => {
