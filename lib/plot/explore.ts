@@ -9,13 +9,13 @@
 
 import { createCanvas } from "../deps.ts";
 import { pl } from "../deps.ts";
-import { checkFrame, checkOptions } from "../base/args.ts";
 import { escapeHtml } from "../display/escape.ts";
 import { displayHook, setDisplay } from "../display/jupyter.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
-import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
+import type { MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
-import { checkSegArgsOnly, EXPLORE_OPTIONS } from "./options.ts";
+import { EXPLORE_OPTIONS } from "./options.ts";
+import { manyImages, positive } from "./_many_images.ts";
 import { paletteOf } from "./palette.ts";
 import { readDrawn } from "./_overlay.ts";
 import { NEUTRAL_RGB, stimulusPixels } from "./_thumbnails.ts";
@@ -124,29 +124,17 @@ export async function explore(
   selection?: pl.DataFrame,
   options: ExploreOptions = {},
 ): Promise<Explorer> {
-  checkSegArgsOnly("explore", seg);
-  if (selection !== undefined) {
-    checkFrame("explore", "selection", selection, {
-      columns: ["mask_row", "image_name", "noun", "score", "localized"],
-    });
-  }
-  checkOptions("explore", options, EXPLORE_OPTIONS);
-  const size = positive("size", options.size ?? 256);
-  const maskSize = positive("maskSize", options.maskSize ?? 128);
-  const limit = positive("limit", options.limit ?? 100);
-  const pageSize = positive("pageSize", options.pageSize ?? 24);
-  const frame = filterMasks(selection ?? seg.metadata, options, {
-    fn: "explore",
-    where: selection ? "the selection" : "the data",
-  });
-  const names = frame.getColumn("image_name").toArray() as string[];
-  const byImage = new Map<string, number[]>();
-  names.forEach((name, i) => {
-    const list = byImage.get(name);
-    if (list) list.push(i);
-    else byImage.set(name, [i]);
-  });
-  const matched = seg.images().filter((name) => byImage.has(name));
+  const { frame, byImage, matched } = manyImages(
+    "explore",
+    seg,
+    selection,
+    options,
+    EXPLORE_OPTIONS,
+  );
+  const size = positive("explore", "size", options.size ?? 256);
+  const maskSize = positive("explore", "maskSize", options.maskSize ?? 128);
+  const limit = positive("explore", "limit", options.limit ?? 100);
+  const pageSize = positive("explore", "pageSize", options.pageSize ?? 24);
   const shown = matched.slice(0, limit);
   const frameNouns = frame.getColumn("noun").toArray() as string[];
   const nounCount = new Map<string, number>();
@@ -290,13 +278,4 @@ function jpegUrl(rgba: Uint8ClampedArray, w: number, h: number): string {
   image.data.set(rgba);
   ctx.putImageData(image, 0, 0);
   return canvas.toDataURL("image/jpeg", 0.82);
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(
-      `explore: ${name} must be a positive integer; got ${value}.`,
-    );
-  }
-  return value;
 }

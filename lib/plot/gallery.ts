@@ -6,10 +6,10 @@
  */
 
 import { pl, Plot } from "../deps.ts";
-import { checkFrame, checkOptions } from "../base/args.ts";
-import { checkSegArgsOnly, GALLERY_OPTIONS } from "./options.ts";
+import { GALLERY_OPTIONS } from "./options.ts";
+import { manyImages, positive } from "./_many_images.ts";
 import { StimulusArchive } from "../reader/stimuli.ts";
-import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
+import type { MaskFilter } from "../reader/mask_filter.ts";
 import type { SegmentationsReader } from "../reader/segmentations.ts";
 import { paletteOf } from "./palette.ts";
 import { groupKeys } from "./_group_keys.ts";
@@ -122,28 +122,16 @@ export async function gallery(
   selection?: pl.DataFrame,
   options: GalleryOptions = {},
 ): Promise<PlotFigure> {
-  checkSegArgsOnly("gallery", seg);
-  if (selection !== undefined) {
-    checkFrame("gallery", "selection", selection, {
-      columns: ["mask_row", "image_name", "noun", "score", "localized"],
-    });
-  }
-  checkOptions("gallery", options, GALLERY_OPTIONS);
-  const columns = positive("columns", options.columns ?? 6);
-  const size = positive("size", options.size ?? 150);
-  const limit = positive("limit", options.limit ?? 36);
-  const frame = filterMasks(selection ?? seg.metadata, options, {
-    fn: "gallery",
-    where: selection ? "the selection" : "the data",
-  });
-  const byImage = new Map<string, number[]>();
-  const names = frame.getColumn("image_name").toArray() as string[];
-  names.forEach((name, i) => {
-    const list = byImage.get(name);
-    if (list) list.push(i);
-    else byImage.set(name, [i]);
-  });
-  const matched = seg.images().filter((name) => byImage.has(name));
+  const { frame, byImage, matched } = manyImages(
+    "gallery",
+    seg,
+    selection,
+    options,
+    GALLERY_OPTIONS,
+  );
+  const columns = positive("gallery", "columns", options.columns ?? 6);
+  const size = positive("gallery", "size", options.size ?? 150);
+  const limit = positive("gallery", "limit", options.limit ?? 36);
   const shown = matched.slice(0, limit);
   // Colours and the legend by noun, or by group (`by`), from the reader's
   // palette: a noun (or group) has one colour in every figure.
@@ -268,13 +256,4 @@ function filterText(options: MaskFilter): string {
   if (options.minScore !== undefined) parts.push(`score ≥ ${options.minScore}`);
   if (options.nouns) parts.push(`nouns: ${options.nouns.join(", ")}`);
   return parts.length ? ` (${parts.join(", ")})` : "";
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(
-      `gallery: ${name} must be a positive integer; got ${value}.`,
-    );
-  }
-  return value;
 }
