@@ -23,10 +23,10 @@
 
 export { pl } from "./lib/deps.ts";
 export * from "./lib/data/config.ts";
-export * from "./lib/data/download.ts";
+export * from "./lib/data/download/download.ts";
 export * from "./lib/data/paths.ts";
-export * from "./lib/data/sample.ts";
-export * from "./lib/reader/mask.ts";
+export * from "./lib/data/sample/sample.ts";
+export * from "./lib/reader/masks/mask.ts";
 export type { MaskFilter } from "./lib/reader/mask_filter.ts";
 export * from "./lib/reader/metadata.ts";
 export * from "./lib/reader/noun_counts.ts";
@@ -45,24 +45,28 @@ export {
   type NounTableOptions,
   withNouns,
 } from "./lib/reader/noun_table.ts";
-export * from "./lib/reader/segmentations.ts";
-export * from "./lib/reader/stimuli.ts";
-export type { CoverageOptions } from "./lib/reader/coverage.ts";
-export type { Prf, PrfOverlap, PrfOverlapOptions } from "./lib/reader/prf.ts";
+export * from "./lib/reader/reader.ts";
+export * from "./lib/stimuli/stimuli.ts";
+export type { CoverageOptions } from "./lib/reader/tables/coverage.ts";
+export type {
+  Prf,
+  PrfOverlap,
+  PrfOverlapOptions,
+} from "./lib/reader/tables/prf.ts";
 export type {
   VisualField,
   VisualFieldOptions,
 } from "./lib/reader/visual_field.ts";
-export type { GridsOptions, MaskGrids } from "./lib/reader/grids.ts";
-export * from "./lib/reader/trials.ts";
-export * from "./lib/reader/coco_rle.ts";
+export type { GridsOptions, MaskGrids } from "./lib/reader/tables/grids.ts";
+export * from "./lib/reader/tables/trials.ts";
+export * from "./lib/reader/masks/coco_rle.ts";
 export type {
   CocoAnnotation,
   CocoCategory,
   CocoDataset,
   CocoImage,
   CocoOptions,
-} from "./lib/reader/coco.ts";
+} from "./lib/reader/tables/coco.ts";
 export * from "./lib/plot/noun_frequency.ts";
 export * from "./lib/plot/noun_heatmap.ts";
 export * from "./lib/plot/scores.ts";

@@ -9,18 +9,20 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { nounHeatmap, Segmentations } from "../mod.ts";
-import { ChunkedDataset } from "../lib/hdf5/chunks.ts";
-import { decodeChunk, FILTER, unshuffle } from "../lib/hdf5/filters.ts";
-import type { FilterInfo } from "../lib/hdf5/format.ts";
-import { maskStats } from "../lib/reader/_mask_stats.ts";
-import { defaultWorkers } from "../lib/reader/_stream.ts";
-import { canPrefault, prefault } from "../lib/base/prefault.ts";
 import {
+  ChunkedDataset,
+  decodeChunk,
   describeInflater,
+  FILTER,
+  type FilterInfo,
+  inflateRuns,
   libdeflateInflateInto,
+  unshuffle,
   zlibInflateInto,
-} from "../lib/hdf5/inflate_into.ts";
-import { inflateRuns } from "../lib/hdf5/inflate_runs.ts";
+} from "../lib/hdf5/mod.ts";
+import { maskStats } from "../lib/reader/masks/stats.ts";
+import { defaultWorkers } from "../lib/reader/stream/stream.ts";
+import { canPrefault, prefault } from "../lib/base/prefault.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = "/usr/bin/python3";

@@ -15,13 +15,18 @@ const RANK: Record<string, number> = {
   data: 2,
   nouns: 2,
   reader: 3,
+  stimuli: 3,
   plot: 4,
   notebook: 5,
   cli: 5,
 };
 
 /** Entry points: the door, the CLI, and the Web Worker (started by URL, not imported). */
-const ENTRIES = ["mod.ts", "lib/cli/main.ts", "lib/reader/_mask_worker.ts"];
+const ENTRIES = [
+  "mod.ts",
+  "lib/cli/main.ts",
+  "lib/reader/stream/_mask_worker.ts",
+];
 
 interface Graph {
   modules: {
@@ -134,12 +139,12 @@ Deno.test("architecture: no import cycle inside lib/", () => {
   assert.deepEqual(cycles, []);
 });
 
-Deno.test("architecture: a _private module is imported only from its own folder", async () => {
+Deno.test("architecture: a _private module is imported only from inside its own folder", async () => {
   const offenders: string[] = [];
   for (const [from, targets] of graph) {
     for (const to of targets) {
       const name = to.split("/").pop()!;
-      if (name.startsWith("_") && dirname(to) !== dirname(from)) {
+      if (name.startsWith("_") && !from.startsWith(`${dirname(to)}/`)) {
         offenders.push(`${from} imports ${to}`);
       }
     }
@@ -155,6 +160,48 @@ Deno.test("architecture: a _private module is imported only from its own folder"
     offenders,
     [],
     "a _name.ts file is its folder's own: give it a public name (or a face) to use it elsewhere",
+  );
+});
+
+/** The faces of hdf5/: the only files of it the rest of lib/ may import. */
+const HDF5_FACES = [
+  "lib/hdf5/mod.ts",
+  // What decoding a chunk needs, without polars or h5wasm: the Worker's door.
+  "lib/hdf5/decode.ts",
+];
+
+Deno.test("architecture: outside hdf5/, lib/ imports hdf5/ through its faces only", () => {
+  const offenders: string[] = [];
+  for (const [from, targets] of graph) {
+    if (from.startsWith("lib/hdf5/")) continue;
+    for (const to of targets) {
+      if (to.startsWith("lib/hdf5/") && !HDF5_FACES.includes(to)) {
+        offenders.push(`${from} imports ${to}`);
+      }
+    }
+  }
+  assert.deepEqual(
+    offenders,
+    [],
+    `import hdf5/ through ${
+      HDF5_FACES.join(" or ")
+    }; export what is missing there`,
+  );
+});
+
+Deno.test("architecture: the Worker's module graph stays free of polars and h5wasm", () => {
+  const seen = new Set<string>();
+  const todo = ["lib/reader/stream/_mask_worker.ts"];
+  while (todo.length) {
+    const m = todo.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    todo.push(...(graph.get(m) ?? []));
+  }
+  assert.ok(seen.has("lib/hdf5/decode.ts"), [...seen].join(", "));
+  assert.ok(
+    !seen.has("lib/deps.ts"),
+    `the Worker loads lib/deps.ts: ${[...seen].join(", ")}`,
   );
 });
 

@@ -16,9 +16,9 @@ import {
   DEFAULT_BASE_URL,
   downloadSegmentations,
   S3_URL_ENV,
-} from "../data/download.ts";
-import { SegmentationsReader as Segmentations } from "../reader/segmentations.ts";
-import { StimulusArchive } from "../reader/stimuli.ts";
+} from "../data/download/download.ts";
+import { SegmentationsReader as Segmentations } from "../reader/reader.ts";
+import { StimulusArchive } from "../stimuli/stimuli.ts";
 import { closestNames, didYouMean, nearMissImages } from "../base/suggest.ts";
 import { formatBytes } from "../display/progress.ts";
 import { closest } from "../base/args.ts";

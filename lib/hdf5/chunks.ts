@@ -883,12 +883,6 @@ export function readVlenBytes(
   return ds.readVlen(index);
 }
 
-/** Number of elements of the 1-D dataset `name` of `path` (its `shape[0]`). */
-export function vlenCount(path: string, name: string): number {
-  using ds = openOrThrow(path, name);
-  return ds.length;
-}
-
 function openOrThrow(path: string, name: string): ChunkedDataset {
   const opened = ChunkedDataset.open(path, name);
   if ("unsupported" in opened) {

@@ -14,7 +14,7 @@ import {
   type Explorer,
 } from "../plot/explore.ts";
 import { paletteOf, type PaletteOptions, withColors } from "../plot/palette.ts";
-import { StimulusArchive } from "../reader/stimuli.ts";
+import { StimulusArchive } from "../stimuli/stimuli.ts";
 import {
   checkOpenArgs,
   openWith,
@@ -25,13 +25,13 @@ import {
   type MasksOptions,
   SegmentationsReader,
   type StatsOptions,
-} from "../reader/segmentations.ts";
-import type { Mask } from "../reader/mask.ts";
-import type { CoverageOptions } from "../reader/coverage.ts";
-import type { GridsOptions, MaskGrids } from "../reader/grids.ts";
-import type { CocoDataset, CocoOptions } from "../reader/coco.ts";
+} from "../reader/reader.ts";
+import type { Mask } from "../reader/masks/mask.ts";
+import type { CoverageOptions } from "../reader/tables/coverage.ts";
+import type { GridsOptions, MaskGrids } from "../reader/tables/grids.ts";
+import type { CocoDataset, CocoOptions } from "../reader/tables/coco.ts";
 import type { pl } from "../deps.ts";
-import type { StreamOptions } from "../reader/segmentations.ts";
+import type { StreamOptions } from "../reader/reader.ts";
 import { awaitHint, CUSTOM_INSPECT, setInspect } from "../display/inspect.ts";
 import { workProgress } from "../display/progress.ts";
 
@@ -47,7 +47,7 @@ import { workProgress } from "../display/progress.ts";
  *
  * @example Open the bundled synthetic sample, read and draw one image's masks
  * ```ts
- * import { ensureSample } from "../data/sample.ts";
+ * import { ensureSample } from "../data/sample/sample.ts";
  * import { Segmentations } from "./segmentations.ts";
  * using seg = await Segmentations.open({ dataDir: await ensureSample() });
  * const image = seg.images()[0];
@@ -231,7 +231,7 @@ export interface Stimuli extends Disposable {
  *
  * @example Quick start on the synthetic sample
  * ```ts
- * import { ensureSample } from "../data/sample.ts";
+ * import { ensureSample } from "../data/sample/sample.ts";
  * import { loadStimuli } from "./segmentations.ts";
  * using stim = await loadStimuli({ dataDir: await ensureSample() });
  * const image = stim.segmentations.images()[0];

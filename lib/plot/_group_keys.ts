@@ -2,7 +2,7 @@
 // category, supersense) with a palette of the groups, cached per reader.
 import { pl } from "../deps.ts";
 import { groupOf, type NounGrouping } from "../reader/noun_table.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 import { paletteFor } from "./palette.ts";
 
 /** A noun's legend key: itself, or its group's label; with the group palette. */

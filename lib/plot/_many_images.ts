@@ -4,7 +4,7 @@
 import type { pl } from "../deps.ts";
 import { checkFrame, checkOptions, type OptionSpec } from "../base/args.ts";
 import { filterMasks, type MaskFilter } from "../reader/mask_filter.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 import { checkSegArgsOnly } from "./options.ts";
 
 /** The filtered masks, by image. */

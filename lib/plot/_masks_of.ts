@@ -1,6 +1,6 @@
 // The one function through which figures read one image's masks.
-import type { Mask } from "../reader/mask.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { Mask } from "../reader/masks/mask.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 
 /** Options of {@link masksOf}. */
 export interface MasksOfOptions {

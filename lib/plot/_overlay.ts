@@ -6,7 +6,7 @@
 import { encodePng } from "../display/png.ts";
 import { column } from "../reader/frame_columns.ts";
 import type { pl } from "../deps.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 import { rgbOf } from "./_colors.ts";
 import { masksOf } from "./_masks_of.ts";
 

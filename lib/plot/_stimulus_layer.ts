@@ -8,7 +8,7 @@ import {
   pngHasAlpha,
   PRESENTATION_GREY,
   StimulusArchive,
-} from "../reader/stimuli.ts";
+} from "../stimuli/stimuli.ts";
 
 const ENTRIES = 16;
 /** A stimulus ready to draw under an overlay. */

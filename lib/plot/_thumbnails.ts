@@ -7,8 +7,8 @@ import {
   pngHasAlpha,
   PRESENTATION_GREY,
   type StimulusArchive,
-} from "../reader/stimuli.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+} from "../stimuli/stimuli.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 import { rgbOf } from "./_colors.ts";
 import type { Drawn } from "./_overlay.ts";
 

@@ -8,9 +8,9 @@
 import { pl, Plot } from "../deps.ts";
 import { GALLERY_OPTIONS } from "./options.ts";
 import { manyImages, positive } from "./_many_images.ts";
-import { StimulusArchive } from "../reader/stimuli.ts";
+import { StimulusArchive } from "../stimuli/stimuli.ts";
 import type { MaskFilter } from "../reader/mask_filter.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 import { paletteOf } from "./palette.ts";
 import { groupKeys } from "./_group_keys.ts";
 import type { NounGrouping } from "../reader/noun_table.ts";

@@ -24,7 +24,7 @@ import {
 } from "./figure.ts";
 import { NotebookProgress } from "../display/jupyter.ts";
 import { defaultDocument } from "./_document.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 
 /** Progress of {@link nounHeatmap}: masks read so far, of how many. */
 export interface HeatmapProgress {

@@ -22,7 +22,7 @@ import {
 } from "./figure.ts";
 import { defaultDocument } from "./_document.ts";
 import { degreeAxes, visualFieldMarks } from "./_visual_field.ts";
-import type { SegmentationsReader } from "../reader/segmentations.ts";
+import type { SegmentationsReader } from "../reader/reader.ts";
 import { compositeLayers, type Drawn, readDrawn } from "./_overlay.ts";
 import {
   type Chip,

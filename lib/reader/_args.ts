@@ -177,16 +177,6 @@ export function checkTableArgs(
   checkOptions(fn, options, spec);
 }
 
-/** `StimulusArchiveOptions`. */
-export const STIMULUS_ARCHIVE_OPTIONS = {
-  reader: ["auto", "h5wasm"],
-} as const satisfies OptionSpec;
-
-/** `StimulusImageOptions`. */
-export const STIMULUS_IMAGE_OPTIONS = {
-  asDisplayed: "boolean",
-} as const satisfies OptionSpec;
-
 /** `MaskDisplayOptions`. */
 export const MASK_DISPLAY_OPTIONS = {
   size: "number",

@@ -6,7 +6,7 @@
 // on first use.
 import { pl } from "../deps.ts";
 import { decodeCsvBytes, parseCsv } from "../data/csv.ts";
-import type { MaskInfo } from "./mask.ts";
+import type { MaskInfo } from "./masks/mask.ts";
 
 const EMPTY: readonly number[] = Object.freeze([]);
 

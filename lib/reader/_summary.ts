@@ -2,7 +2,7 @@
 // share, the most frequent nouns, the files and the reader in use. Built from
 // the in-memory index (no Polars work), with every text escaped.
 import { escapeHtml } from "../display/escape.ts";
-import { describeInflater } from "../hdf5/inflate_into.ts";
+import { describeInflater } from "../hdf5/decode.ts";
 
 /** What the summary shows, gathered by the reader. */
 export interface ReaderFacts {

@@ -11,7 +11,7 @@ import {
   type SegmentationPaths,
   segmentationPaths,
 } from "../data/paths.ts";
-import { type MaskSource, openMaskSource } from "./_mask_source.ts";
+import { type MaskSource, openMaskSource } from "./source/mask_source.ts";
 import { readMetadata } from "./metadata.ts";
 import {
   type VisualField,

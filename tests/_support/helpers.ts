@@ -1,7 +1,7 @@
 // Shared test helpers: temp data dirs, fixture copies and env overrides.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeSample } from "../../lib/data/sample.ts";
+import { writeSample } from "../../lib/data/sample/sample.ts";
 
 /** tests/fixtures/h5py: written by tests/fixtures/make_h5py_fixture.py with h5py. */
 export const H5PY_FIXTURE = join(

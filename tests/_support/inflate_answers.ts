@@ -10,8 +10,8 @@
 // summary.json and a file path to write each mutant to.
 import { createHash } from "node:crypto";
 import { describeInflater } from "../../lib/hdf5/inflate_into.ts";
-import { openMaskSource } from "../../lib/reader/_mask_source.ts";
-import { MaskStreamer } from "../../lib/reader/_stream.ts";
+import { openMaskSource } from "../../lib/reader/source/mask_source.ts";
+import { MaskStreamer } from "../../lib/reader/stream/stream.ts";
 
 interface Job {
   files: string[];
@@ -95,7 +95,7 @@ async function answers(
 /** The inflater a decode worker chose, asked of a fresh one. */
 async function workerInflater(): Promise<string> {
   const worker = new Worker(
-    new URL("../../lib/reader/_mask_worker.ts", import.meta.url),
+    new URL("../../lib/reader/stream/_mask_worker.ts", import.meta.url),
     { type: "module" },
   );
   try {

@@ -4,7 +4,7 @@ import { withEnv } from "../_support/helpers.ts";
 import { fileURLToPath } from "node:url";
 import { main } from "../../lib/cli/main.ts";
 import { splitCsvLine } from "../../lib/data/csv.ts";
-import { writeSample } from "../../lib/data/sample.ts";
+import { writeSample } from "../../lib/data/sample/sample.ts";
 import { formatBytes } from "../../lib/display/progress.ts";
 import { CSV_KEY, FakeS3, H5_KEY, makeBucket } from "../_support/s3_server.ts";
 

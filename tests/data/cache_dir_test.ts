@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { userCacheDir } from "../../lib/data/paths.ts";
-import { sampleDir } from "../../lib/data/sample.ts";
+import { sampleDir } from "../../lib/data/sample/sample.ts";
 import { Segmentations } from "../../mod.ts";
 import {
   copyOfDataDir,

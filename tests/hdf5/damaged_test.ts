@@ -15,8 +15,8 @@ import { lookup3 } from "../../lib/hdf5/checksum.ts";
 import {
   type MaskSource,
   openMaskSource,
-} from "../../lib/reader/_mask_source.ts";
-import { MaskStreamer } from "../../lib/reader/_stream.ts";
+} from "../../lib/reader/source/mask_source.ts";
+import { MaskStreamer } from "../../lib/reader/stream/stream.ts";
 
 const SCRIPT = fileURLToPath(
   new URL("../fixtures/make_damaged.py", import.meta.url),

@@ -16,8 +16,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ChunkedDataset } from "../../lib/hdf5/chunks.ts";
 import { checkExtentFits, minBytesPerChunk } from "../../lib/hdf5/extent.ts";
-import { openMaskSource } from "../../lib/reader/_mask_source.ts";
-import { SegmentationsReader } from "../../lib/reader/segmentations.ts";
+import { openMaskSource } from "../../lib/reader/source/mask_source.ts";
+import { SegmentationsReader } from "../../lib/reader/reader.ts";
 
 const available = await h5pyAvailable();
 const N = 20, H = 40, W = 48;

@@ -309,7 +309,7 @@ async function choiceIn(
 ): Promise<{ main: string; worker: string; inflate: string }> {
   const inflateUrl = new URL("../../lib/hdf5/inflate_into.ts", import.meta.url);
   const workerUrl = new URL(
-    "../../lib/reader/_mask_worker.ts",
+    "../../lib/reader/stream/_mask_worker.ts",
     import.meta.url,
   );
   const script = `

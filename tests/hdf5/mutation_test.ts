@@ -21,7 +21,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openMaskSource } from "../../lib/reader/_mask_source.ts";
+import { openMaskSource } from "../../lib/reader/source/mask_source.ts";
 
 const SCRIPT = fileURLToPath(
   new URL("../fixtures/mutants.py", import.meta.url),

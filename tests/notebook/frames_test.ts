@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pl } from "../../lib/deps.ts";
-import { ensureSample } from "../../lib/data/sample.ts";
+import { ensureSample } from "../../lib/data/sample/sample.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import {
   dtypeName,

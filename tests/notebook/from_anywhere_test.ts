@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
-import { ensureSample } from "../../lib/data/sample.ts";
+import { ensureSample } from "../../lib/data/sample/sample.ts";
 import { DENO_DIR, H5PY_FIXTURE, tempDirAtExit } from "../_support/helpers.ts";
 import {
   checkTools,

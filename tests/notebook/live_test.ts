@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ensureSample, writeSample } from "../../lib/data/sample.ts";
+import { ensureSample, writeSample } from "../../lib/data/sample/sample.ts";
 import {
   checkLiveTools,
   copyNotebooks,

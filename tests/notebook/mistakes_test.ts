@@ -58,7 +58,7 @@ import type {
   EXPLORE_OPTIONS,
   GALLERY_OPTIONS,
 } from "../../lib/plot/options.ts";
-import type { PRF_OVERLAP_OPTIONS } from "../../lib/reader/prf.ts";
+import type { PRF_OVERLAP_OPTIONS } from "../../lib/reader/tables/prf.ts";
 import type { VISUAL_FIELD_OPTIONS } from "../../lib/reader/visual_field.ts";
 import type { MASK_FILTER_OPTIONS } from "../../lib/reader/mask_filter.ts";
 import type {
@@ -77,11 +77,13 @@ import type {
   OPEN_OPTIONS,
   SCAN_OPTIONS,
   STATS_OPTIONS,
-  STIMULUS_ARCHIVE_OPTIONS,
-  STIMULUS_IMAGE_OPTIONS,
   STREAM_OPTIONS,
   TRIAL_COVERAGE_OPTIONS,
 } from "../../lib/reader/_args.ts";
+import type {
+  STIMULUS_ARCHIVE_OPTIONS,
+  STIMULUS_IMAGE_OPTIONS,
+} from "../../lib/stimuli/_args.ts";
 import type {
   MEAN_MASK_OPTIONS,
   NOUN_FREQUENCY_OPTIONS,

@@ -4,7 +4,7 @@
 // exported page, without a kernel or a server, and filters by noun.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ensureSample } from "../../lib/data/sample.ts";
+import { ensureSample } from "../../lib/data/sample/sample.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import {
   checkTools,

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createCanvas } from "../../lib/deps.ts";
-import { writeSample } from "../../lib/data/sample.ts";
+import { writeSample } from "../../lib/data/sample/sample.ts";
 import { writeVlenBytesDataset } from "../../lib/hdf5/vlen_writer.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import { rgbOf } from "../../lib/plot/_colors.ts";
-import { StimulusArchive } from "../../lib/reader/stimuli.ts";
+import { StimulusArchive } from "../../lib/stimuli/stimuli.ts";
 import {
   checkTools,
   countNear,

@@ -14,7 +14,7 @@ import { imagesWith, nounCounts } from "../../lib/reader/noun_counts.ts";
 import { meanMask, nounHeatmap } from "../../lib/plot/noun_heatmap.ts";
 import { plotNounFrequency } from "../../lib/plot/noun_frequency.ts";
 import { plotScores } from "../../lib/plot/scores.ts";
-import { writeSample } from "../../lib/data/sample.ts";
+import { writeSample } from "../../lib/data/sample/sample.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import { show } from "../../lib/plot/show.ts";
 import { pl } from "../../lib/deps.ts";

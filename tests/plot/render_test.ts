@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { NOUN_PALETTE, rgbOf } from "../../lib/plot/_colors.ts";
 import { paletteFor } from "../../lib/plot/palette.ts";
-import { ensureSample } from "../../lib/data/sample.ts";
+import { ensureSample } from "../../lib/data/sample/sample.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import {
   checkTools,

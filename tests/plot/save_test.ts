@@ -17,7 +17,7 @@ import { rgbOf } from "../../lib/plot/_colors.ts";
 import { loadImage } from "../../lib/deps.ts";
 import { scopedTempDir, tempDirAtExit } from "../_support/helpers.ts";
 import { countNear, decodeImage, type Pixels } from "../_support/jupyter.ts";
-import { writeSample } from "../../lib/data/sample.ts";
+import { writeSample } from "../../lib/data/sample/sample.ts";
 
 let sample: Promise<string> | undefined;
 function sampleDir(): Promise<string> {

@@ -8,10 +8,10 @@ import {
   type PlotElement,
   type PlotFigure,
 } from "../../lib/plot/figure.ts";
-import { writeSample } from "../../lib/data/sample.ts";
+import { writeSample } from "../../lib/data/sample/sample.ts";
 import { Segmentations } from "../../lib/notebook/segmentations.ts";
 import { show } from "../../lib/plot/show.ts";
-import { ensureSample } from "../../lib/data/sample.ts";
+import { ensureSample } from "../../lib/data/sample/sample.ts";
 import { decodeImage } from "../_support/jupyter.ts";
 
 interface Row {

@@ -4,11 +4,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSample } from "../../mod.ts";
-import { spareRings } from "../../lib/reader/_pool.ts";
+import { spareRings } from "../../lib/reader/stream/_pool.ts";
 import { tempDirAtExit } from "../_support/helpers.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
-const POOL = new URL("../../lib/reader/_pool.ts", import.meta.url).href;
+const POOL = new URL("../../lib/reader/stream/_pool.ts", import.meta.url).href;
 
 // One cycle is a notebook cell: open, look up, read a row, stream every
 // mask through the workers, close, and one turn of the event loop.
