@@ -1,5 +1,9 @@
 // `deno task sample [DIR]`: writes the synthetic sample into DIR (default: the sample cache).
-import { ensureSample, sampleDir, writeSample } from "../lib/data/sample/sample.ts";
+import {
+  ensureSample,
+  sampleDir,
+  writeSample,
+} from "../lib/data/sample/sample.ts";
 
 const target = Deno.args[0];
 const started = performance.now();
